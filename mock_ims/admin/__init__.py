@@ -1,0 +1,1 @@
+"""The control plane: `/__admin/...`, JSON in and out."""

@@ -1,0 +1,49 @@
+"""What every admin endpoint shares: JSON bodies and the error they answer with."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+MAX_ADMIN_BODY = 256 * 1024
+
+
+class AdminError(Exception):
+    """A bad admin request; answered as `{"error": ..., "detail": ...}` with its status."""
+
+    def __init__(self, detail: str, status_code: int = 400, error: str = "bad_request") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status_code = status_code
+        self.error = error
+
+
+def admin_error_response(exc: AdminError) -> JSONResponse:
+    return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status_code)
+
+
+def int_param(value: str | None, name: str, *, default: int | None) -> Any:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or len(value) > 15:
+        raise AdminError(f"{name}: must be a non-negative whole number")
+    return int(value)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object body (an empty body is `{}`)."""
+    body = await request.body()
+    if len(body) > MAX_ADMIN_BODY:
+        raise AdminError(f"the body is larger than {MAX_ADMIN_BODY} bytes", 413)
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AdminError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise AdminError("the body must be a JSON object")
+    return data

@@ -1,0 +1,61 @@
+"""The mock's clock: real time plus an offset that tests control.
+
+The offset lives in the store, so every worker (and every host sharing a Redis store) agrees on
+what time it is. Every expiry decision, for codes, tokens, login requests and sessions, asks
+this clock.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from mock_ims.store import Store
+
+_KEY = "clock"
+
+
+def real_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def to_iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> int:
+    """An ISO 8601 time (naive means UTC) as epoch milliseconds; ValueError when malformed."""
+    when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+class Clock:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def offset_ms(self) -> int:
+        doc = await self._store.get("meta", _KEY)
+        return int(doc["offset_ms"]) if doc else 0
+
+    async def now_ms(self) -> int:
+        return real_ms() + await self.offset_ms()
+
+    async def advance(self, seconds: float) -> int:
+        """Move time forward (or back, with a negative value); the new time in epoch ms."""
+        offset = await self.offset_ms() + round(seconds * 1000)
+        await self._store.put("meta", _KEY, {"offset_ms": offset})
+        return real_ms() + offset
+
+    async def set(self, epoch_ms: int) -> int:
+        await self._store.put("meta", _KEY, {"offset_ms": epoch_ms - real_ms()})
+        return epoch_ms
+
+    async def reset(self) -> None:
+        await self._store.delete("meta", _KEY)
+
+    async def describe(self) -> dict[str, object]:
+        offset = await self.offset_ms()
+        now = real_ms() + offset
+        return {"now": to_iso(now), "now_ms": now, "offset_seconds": offset / 1000}

@@ -1,0 +1,90 @@
+"""`ims_endpoint`: what every IMS endpoint does around its own logic.
+
+It reads the parameters strictly, answers errors in the one central way, and journals the
+request with its outcome and reason, whatever happened.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_ims.context import context
+from mock_ims.errors import AuthorizationRedirect, ErrorPage, OAuthError
+from mock_ims.journal import OK, REFUSED, Event, kept_headers, mask_params
+from mock_ims.params import Params, read_params
+from mock_ims.responses import error_response
+
+Handler = Callable[[Request, Params, Event], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+_VERSION = re.compile(r"v\d+")
+
+
+def _version(path: str) -> str:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last if _VERSION.fullmatch(last) else ""
+
+
+def _describe(exc: Exception) -> tuple[str | None, str]:
+    if isinstance(exc, AuthorizationRedirect):
+        return exc.error.error, exc.error.reason
+    if isinstance(exc, OAuthError):
+        return exc.error, exc.reason
+    if isinstance(exc, ErrorPage):
+        return None, exc.reason
+    return None, str(exc)
+
+
+def mask_location(location: str) -> str:
+    """A redirect target with codes and tokens in its query or fragment masked."""
+    parts = urlsplit(location)
+
+    def masked(text: str) -> str:
+        if not text:
+            return text
+        return urlencode(mask_params(dict(parse_qsl(text, keep_blank_values=True))))
+
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, masked(parts.query), masked(parts.fragment)))
+
+
+def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
+    def decorate(handler: Handler) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            ctx = context(request)
+            path = request.url.path
+            event = Event(
+                endpoint=name,
+                method=request.method,
+                path=path,
+                version=_version(path),
+                headers=kept_headers(request.headers),
+            )
+            try:
+                params = await read_params(request)
+                event.params = dict(params.values)
+                event.param_sources = dict(params.sources)
+                event.client_id = params.get("client_id") or (params.basic[0] if params.basic else None)
+                event.grant_type = params.get("grant_type")
+                response = await handler(request, params, event)
+            except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
+                response = error_response(exc)
+                event.refuse(*_describe(exc))
+            event.status = response.status_code
+            if event.outcome == OK and response.status_code >= 400:
+                event.outcome = REFUSED
+            location = response.headers.get("location")
+            if location:
+                event.location = mask_location(location)
+            await ctx.journal.record(event, await ctx.now_ms())
+            return response
+
+        endpoint.__name__ = handler.__name__
+        endpoint.__doc__ = handler.__doc__
+        return endpoint
+
+    return decorate

@@ -1,0 +1,1 @@
+"""The HTTP endpoints of the mock, one module per IMS concept."""

@@ -1,0 +1,73 @@
+"""`/ims/.well-known/openid-configuration` and `/ims/keys` (OIDC Discovery 1.0 §3, RFC 7517).
+
+Every URL points at this server, the issuer included, so strict OIDC clients accept it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_ims.context import context
+from mock_ims.endpoint import ims_endpoint
+from mock_ims.journal import Event
+from mock_ims.params import Params
+
+
+def openid_configuration(base: str) -> dict[str, Any]:
+    return {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/ims/authorize/v2",
+        "token_endpoint": f"{base}/ims/token/v3",
+        "userinfo_endpoint": f"{base}/ims/userinfo/v2",
+        "revocation_endpoint": f"{base}/ims/revoke",
+        "end_session_endpoint": f"{base}/ims/logout/v1",
+        "jwks_uri": f"{base}/ims/keys",
+        "response_types_supported": ["code", "token", "id_token", "id_token token", "code id_token"],
+        "response_modes_supported": ["query", "fragment"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "email", "profile", "address", "offline_access", "AdobeID"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "claims_supported": [
+            "sub",
+            "given_name",
+            "family_name",
+            "name",
+            "email",
+            "email_verified",
+            "address",
+        ],
+        "grant_types_supported": [
+            "authorization_code",
+            "implicit_grant",
+            "refresh_token",
+            "client_credentials",
+        ],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "mock": True,
+    }
+
+
+@ims_endpoint("discovery")
+async def discovery(request: Request, params: Params, event: Event) -> Response:
+    """The OpenID Provider configuration."""
+    return JSONResponse(openid_configuration(context(request).base_url(request)))
+
+
+@ims_endpoint("keys")
+async def keys(request: Request, params: Params, event: Event) -> Response:
+    """The public keys of every token the mock signs."""
+    return JSONResponse(context(request).jwks, headers={"Cache-Control": "public, max-age=300"})
+
+
+@ims_endpoint("unknown")
+async def not_found(request: Request, params: Params, event: Event) -> Response:
+    """An /ims/ path the mock does not serve: journalled so a partner sees the typo."""
+    event.refuse("not_found", f"no IMS endpoint at {request.url.path}")
+    return JSONResponse(
+        {"error": "not_found", "error_description": f"no IMS endpoint at {request.url.path}"}, status_code=404
+    )

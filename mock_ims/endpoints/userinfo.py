@@ -1,0 +1,43 @@
+"""`/ims/userinfo/v2` (OIDC Core §5.3) and `/ims/profile/v1`: who the token's user is."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_ims import profiles
+from mock_ims.bearer import bearer_token
+from mock_ims.context import context
+from mock_ims.endpoint import ims_endpoint
+from mock_ims.errors import InsufficientScopeError, InvalidTokenError
+from mock_ims.journal import Event
+from mock_ims.params import Params
+
+_HEADERS = {"Cache-Control": "no-store"}
+
+
+@ims_endpoint("userinfo")
+async def userinfo(request: Request, params: Params, event: Event) -> Response:
+    """Standard OIDC claims of the user, projected by the token's scopes."""
+    ctx = context(request)
+    record = await bearer_token(ctx, params, event)
+    if "openid" not in record.scopes:
+        raise InsufficientScopeError("the access token lacks the openid scope")
+    user = await ctx.registry.user(record.user_id)
+    if user is None:
+        raise InvalidTokenError("access token of a user that no longer exists", reason="user removed")
+    asked_client = params.get("client_id")
+    if asked_client is not None and asked_client != record.client_id:
+        event.note("client_id_differs_from_token")
+    return JSONResponse(profiles.userinfo(user, record.scopes), headers=_HEADERS)
+
+
+@ims_endpoint("profile")
+async def profile(request: Request, params: Params, event: Event) -> Response:
+    """The IMS profile of the user (not an OIDC document; IMS_FACTS.md §5)."""
+    ctx = context(request)
+    record = await bearer_token(ctx, params, event)
+    user = await ctx.registry.user(record.user_id)
+    if user is None:
+        raise InvalidTokenError("access token of a technical account or removed user", reason="no such user")
+    return JSONResponse(profiles.profile(user), headers=_HEADERS)

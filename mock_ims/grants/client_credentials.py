@@ -1,0 +1,53 @@
+"""`grant_type=client_credentials` (RFC 6749 §4.4): IMS OAuth Server-to-Server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from mock_ims.config import ClientConfig
+from mock_ims.context import context
+from mock_ims.errors import InvalidScopeError, UnauthorizedClientError
+from mock_ims.issuance import issue_tokens, token_response
+from mock_ims.journal import Event
+from mock_ims.params import Params
+from mock_ims.scopes import ScopeError, parse_scope
+
+USER_ONLY_SCOPES = frozenset({"openid", "offline_access"})
+
+
+async def exchange(request: Request, params: Params, client: ClientConfig, event: Event) -> dict[str, Any]:
+    ctx = context(request)
+    if not client.confidential:
+        raise UnauthorizedClientError("a public client cannot use client_credentials")
+    requested = params.get("scope")
+    if requested:
+        try:
+            scopes = parse_scope(requested)
+        except ScopeError as exc:
+            raise InvalidScopeError(f"malformed scope: {exc}") from exc
+        not_allowed = [s for s in scopes if s not in client.scopes or s in USER_ONLY_SCOPES]
+        if not_allowed:
+            raise InvalidScopeError(f"scope {not_allowed[0]} is not allowed for this client")
+    else:
+        scopes = tuple(s for s in client.scopes if s not in USER_ONLY_SCOPES)
+        event.note("scope_omitted")
+    now_ms = await ctx.now_ms()
+    issued = await issue_tokens(
+        ctx,
+        client=client,
+        user=None,
+        scopes=scopes,
+        family=None,
+        parent=None,
+        sid=None,
+        state="",
+        now_ms=now_ms,
+        issuer=ctx.base_url(request),
+        with_refresh=False,
+        with_id_token=False,
+    )
+    event.user_id = issued.access.user_id
+    event.issued.extend(issued.ids)
+    return token_response(issued, version=event.version, user=None, include_sub=False)

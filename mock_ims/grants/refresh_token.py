@@ -1,0 +1,78 @@
+"""`grant_type=refresh_token` (RFC 6749 §6) with single-use, rotating refresh tokens.
+
+IMS answers a refresh with a fresh pair of access and refresh tokens (IMS_FACTS.md §3). The
+mock revokes the old refresh token when it is used; presenting it again is refused and revokes
+the whole token family (RFC 9700 §4.14.2, refresh token replay detection). The rotated token
+keeps the original expiry: IMS does not renew a Lightroom key's refresh lifetime by default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from mock_ims.config import ClientConfig
+from mock_ims.context import context
+from mock_ims.errors import InvalidGrantError, InvalidScopeError
+from mock_ims.issuance import issue_tokens, token_response
+from mock_ims.journal import Event
+from mock_ims.ledger import TokenRejected
+from mock_ims.params import Params
+from mock_ims.scopes import ScopeError, parse_scope
+from mock_ims.tokens import TokenKind
+
+
+async def exchange(request: Request, params: Params, client: ClientConfig, event: Event) -> dict[str, Any]:
+    ctx = context(request)
+    raw = params.require("refresh_token")
+    now_ms = await ctx.now_ms()
+    try:
+        record = await ctx.ledger.check(raw, TokenKind.REFRESH_TOKEN, now_ms, allow_used=True)
+    except TokenRejected as exc:
+        if exc.record is not None:
+            event.consumed = exc.record.id
+        raise InvalidGrantError("invalid refresh token", reason=f"refresh token {exc.reason}") from exc
+    event.consumed = record.id
+    event.user_id = record.user_id
+    if record.client_id != client.client_id:
+        raise InvalidGrantError("invalid refresh token", reason="refresh token was issued to another client")
+
+    scopes = record.scopes
+    requested = params.get("scope")
+    if requested is not None:
+        try:
+            narrowed = parse_scope(requested)
+        except ScopeError as exc:
+            raise InvalidScopeError(f"malformed scope: {exc}") from exc
+        extra = [s for s in narrowed if s not in scopes]
+        if extra:
+            raise InvalidScopeError(f"scope {extra[0]} was not granted to this refresh token (RFC 6749 §6)")
+        scopes = narrowed or scopes
+
+    if record.used_ms is not None or not await ctx.ledger.use(record, now_ms):
+        event.revoked = await ctx.ledger.revoke_where(now_ms, "refresh token replayed", family=record.family)
+        raise InvalidGrantError(
+            "invalid refresh token",
+            reason=f"refresh token already used (rotated); revoked {len(event.revoked)} token(s) of its family",
+        )
+    user = await ctx.registry.user(record.user_id)
+    if user is None:
+        raise InvalidGrantError("the user of this refresh token no longer exists", reason="user removed")
+    issued = await issue_tokens(
+        ctx,
+        client=client,
+        user=user,
+        scopes=scopes,
+        family=record.family,
+        parent=record.id,
+        sid=record.sid,
+        state=record.state,
+        now_ms=now_ms,
+        issuer=ctx.base_url(request),
+        with_refresh=True,
+        with_id_token=False,
+        refresh_expires_ms=record.expires_ms,
+    )
+    event.issued.extend(issued.ids)
+    return token_response(issued, version=event.version, user=user, include_sub=False)

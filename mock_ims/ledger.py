@@ -1,0 +1,103 @@
+"""The ledger: every code and token the mock issued, and what became of it.
+
+Single use (codes, refresh tokens) and revocation are decided here, atomically, through the
+store's `claim`. Records are kept `retention` past their expiry so the conformance suite can
+still look for expired tokens in a partner's storage, then purged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mock_ims import jws
+from mock_ims.store import Store
+from mock_ims.tokens import TokenKind, TokenRecord, TokenSigner
+
+DEFAULT_RETENTION_MS = 2 * 86_400_000
+
+
+class TokenRejected(Exception):
+    """A presented code or token cannot be used; `reason` says why in a few words."""
+
+    def __init__(self, reason: str, record: TokenRecord | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.record = record
+
+
+@dataclass
+class Ledger:
+    store: Store
+    signer: TokenSigner
+    retention_ms: int = DEFAULT_RETENTION_MS
+
+    async def add(self, record: TokenRecord) -> None:
+        await self.store.put(
+            "tokens", record.id, record.to_doc(), expires_ms=record.expires_ms + self.retention_ms
+        )
+
+    async def get(self, token_id: str) -> TokenRecord | None:
+        doc = await self.store.get("tokens", token_id)
+        return TokenRecord.from_doc(doc) if doc else None
+
+    async def all(self) -> list[TokenRecord]:
+        return [TokenRecord.from_doc(d) for d in await self.store.items("tokens")]
+
+    async def check(self, raw: str, kind: TokenKind, now_ms: int, *, allow_used: bool = False) -> TokenRecord:
+        """The record of a presented token that is genuine, of `kind`, unexpired and unrevoked."""
+        if not raw:
+            raise TokenRejected("empty")
+        try:
+            claims = self.signer.verify(raw)
+        except jws.JWSError as exc:
+            raise TokenRejected(f"malformed or not signed by this mock: {exc}") from exc
+        token_id = claims.get("id")
+        if claims.get("type") != kind.value or not isinstance(token_id, str):
+            raise TokenRejected(f"not an {kind.value.replace('_', ' ')} (type {claims.get('type')!r})")
+        record = await self.get(token_id)
+        if record is None or record.raw != raw:
+            raise TokenRejected("unknown to this mock (issued before a reset, or purged)")
+        if record.revoked_ms is not None:
+            raise TokenRejected(f"revoked ({record.revoked_reason or 'revoked'})", record)
+        if now_ms >= record.expires_ms:
+            raise TokenRejected("expired", record)
+        if record.used_ms is not None and not allow_used:
+            raise TokenRejected("already used", record)
+        return record
+
+    async def use(self, record: TokenRecord, now_ms: int) -> bool:
+        """Mark a single-use code or refresh token used; False when someone used it first."""
+        return await self.store.claim("tokens", record.id, "used_ms", now_ms) is not None
+
+    async def revoke(self, token_id: str, now_ms: int, reason: str) -> bool:
+        also = {"revoked_reason": reason}
+        return await self.store.claim("tokens", token_id, "revoked_ms", now_ms, also=also) is not None
+
+    async def revoke_where(
+        self,
+        now_ms: int,
+        reason: str,
+        *,
+        family: str | None = None,
+        user_id: str | None = None,
+        client_id: str | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> list[str]:
+        """Revoke every matching live token; the ids revoked."""
+        wanted_kinds = set(kinds) if kinds is not None else None
+        revoked = []
+        for record in await self.all():
+            if record.revoked_ms is not None:
+                continue
+            if family is not None and record.family != family:
+                continue
+            if user_id is not None and record.user_id != user_id:
+                continue
+            if client_id is not None and record.client_id != client_id:
+                continue
+            if wanted_kinds is not None and record.kind not in wanted_kinds:
+                continue
+            if await self.revoke(record.id, now_ms, reason):
+                revoked.append(record.id)
+        return revoked

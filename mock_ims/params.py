@@ -1,0 +1,167 @@
+"""Reading OAuth parameters from a request, strictly.
+
+IMS accepts parameters in the query string, a urlencoded body or a multipart body, and client
+credentials by HTTP Basic or as parameters (IMS_FACTS.md §3). RFC 6749 §3.1 and §3.2 say a
+parameter must not appear twice. Anything malformed becomes an `invalid_request` that names the
+parameter, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote_plus
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from mock_ims.errors import InvalidClientError, InvalidRequestError
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_VALUE_LENGTH = 8192
+MAX_FIELDS = 64
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+@dataclass
+class Params:
+    values: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # name -> "query" | "body"
+    auth_scheme: str | None = None
+    basic: tuple[str, str] | None = None
+    bearer: str | None = None
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def require(self, name: str) -> str:
+        value = self.values.get(name)
+        if not value:
+            raise InvalidRequestError(f"missing required parameter: {name}")
+        return value
+
+    def in_query(self, name: str) -> bool:
+        return self.sources.get(name) == "query"
+
+
+def _check_value(name: str, value: str) -> None:
+    if len(name) > 128:
+        raise InvalidRequestError("a parameter name is longer than 128 characters")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise InvalidRequestError(f"parameter {name} is longer than {MAX_VALUE_LENGTH} characters")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or any(
+        ord(c) < 0x20 or ord(c) == 0x7F for c in name
+    ):
+        raise InvalidRequestError(f"parameter {name or '(empty name)'} contains a control character")
+
+
+def parse_urlencoded(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """Decode `a=1&b=2` strictly: UTF-8 only, at most MAX_FIELDS fields."""
+    try:
+        text = raw.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(f"the {where} is not valid UTF-8") from exc
+    except ValueError as exc:
+        raise InvalidRequestError(f"the {where} has more than {MAX_FIELDS} parameters") from exc
+    for name, value in pairs:
+        _check_value(name, value)
+    return pairs
+
+
+def _add(params: Params, pairs: list[tuple[str, str]], source: str) -> None:
+    seen: set[str] = set()
+    for name, value in pairs:
+        if name in seen:
+            raise InvalidRequestError(f"parameter {name} is repeated (RFC 6749 §3.1)")
+        seen.add(name)
+        if name in params.values and params.values[name] != value:
+            raise InvalidRequestError(f"parameter {name} differs between the query string and the body")
+        params.values.setdefault(name, value)
+        params.sources.setdefault(name, source)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InvalidRequestError("malformed Content-Length header")
+        if int(declared) > MAX_BODY_BYTES:
+            raise InvalidRequestError(f"the body is larger than {MAX_BODY_BYTES} bytes", status_code=413)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise InvalidRequestError(f"the body is larger than {MAX_BODY_BYTES} bytes", status_code=413)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # let request.form() reuse what was read
+    return body
+
+
+async def _body_pairs(request: Request) -> list[tuple[str, str]]:
+    body = await _read_body(request)
+    if not body:
+        return []
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == FORM:
+        return parse_urlencoded(body, "request body")
+    if media_type == MULTIPART:
+        return await _multipart_pairs(request)
+    shown = media_type or "no Content-Type"
+    raise InvalidRequestError(f"unsupported Content-Type ({shown}); send {FORM} or {MULTIPART}")
+
+
+async def _multipart_pairs(request: Request) -> list[tuple[str, str]]:
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_VALUE_LENGTH)
+    except Exception as exc:  # the multipart parser raises several types for bad input
+        raise InvalidRequestError(f"malformed multipart body: {getattr(exc, 'detail', exc)}") from exc
+    pairs = []
+    try:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                raise InvalidRequestError(f"parameter {name} is a file upload; send a plain field")
+            _check_value(name, value)
+            pairs.append((name, value))
+    finally:
+        await form.close()
+    return pairs
+
+
+def _authorization(params: Params, header: str | None) -> None:
+    if not header:
+        return
+    scheme, _, credentials = header.strip().partition(" ")
+    params.auth_scheme = scheme
+    credentials = credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidClientError("malformed HTTP Basic credentials") from exc
+        client_id, sep, secret = decoded.partition(":")
+        if not sep:
+            raise InvalidClientError("malformed HTTP Basic credentials: no ':' separator")
+        # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+        params.basic = (unquote_plus(client_id), unquote_plus(secret))
+    elif scheme.lower() == "bearer":
+        if not credentials or len(credentials) > MAX_VALUE_LENGTH:
+            return
+        params.bearer = credentials
+
+
+async def read_params(request: Request) -> Params:
+    """Query parameters, plus body parameters for methods that carry a body."""
+    params = Params()
+    query = request.scope.get("query_string", b"")
+    if query:
+        _add(params, parse_urlencoded(query, "query string"), "query")
+    if request.method in ("POST", "PUT", "PATCH"):
+        _add(params, await _body_pairs(request), "body")
+    _authorization(params, request.headers.get("authorization"))
+    return params

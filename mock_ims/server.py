@@ -1,0 +1,118 @@
+"""Running the mock on a real socket: one process, or several uvicorn workers sharing a store."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from mock_ims.app import create_app, guarded
+from mock_ims.config import MockConfig
+from mock_ims.context import Settings
+
+SETTINGS_ENV = "MOCK_IMS_WORKER_SETTINGS"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen before serving, so `--port 0` can report the port it got."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_for(sock: socket.socket, host: str, scheme: str = "http") -> str:
+    port = sock.getsockname()[1]
+    shown = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104 - display only
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"{scheme}://{shown}:{port}"
+
+
+def settings_to_json(settings: Settings) -> str:
+    return json.dumps(
+        {
+            "config": settings.config.to_dict(),
+            "store_url": settings.store_url,
+            "data_dir": str(settings.data_dir) if settings.data_dir else None,
+            "allow_remote": settings.allow_remote,
+            "admin_token": settings.admin_token,
+            "extra_hosts": list(settings.extra_hosts),
+        }
+    )
+
+
+def settings_from_json(text: str) -> Settings:
+    data: dict[str, Any] = json.loads(text)
+    config = data["config"]
+    config.pop("extra", None)
+    return Settings(
+        config=MockConfig.from_dict(config),
+        store_url=data["store_url"],
+        data_dir=Path(data["data_dir"]) if data["data_dir"] else None,
+        allow_remote=data["allow_remote"],
+        admin_token=data["admin_token"],
+        extra_hosts=tuple(data["extra_hosts"]),
+    )
+
+
+def worker_app() -> ASGIApp:
+    """The app factory each uvicorn worker process calls (settings come through the env)."""
+    settings = settings_from_json(os.environ[SETTINGS_ENV])
+    return guarded(create_app(settings), settings)
+
+
+def run(
+    settings: Settings,
+    sock: socket.socket,
+    *,
+    workers: int = 1,
+    log_level: str = "warning",
+    access_log: bool = False,
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
+    if workers == 1:
+        config = uvicorn.Config(
+            guarded(create_app(settings), settings),
+            lifespan="on",
+            log_level=log_level,
+            access_log=access_log,
+            timeout_graceful_shutdown=3,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+        return
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    config = uvicorn.Config(
+        "mock_ims.server:worker_app",
+        factory=True,
+        workers=workers,
+        lifespan="on",
+        log_level=log_level,
+        access_log=access_log,
+        timeout_graceful_shutdown=3,
+    )
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[sock]).run()

@@ -1,0 +1,70 @@
+"""The one small interface behind which all mutable state lives.
+
+State is kept as JSON-able documents grouped by kind (`tokens`, `clients`, `users`, `sessions`,
+`requests`, `faults`, `meta`) plus an append-only journal. Everything that must be single-use
+goes through `claim`, which is atomic in every store, across processes for SQLite and across
+hosts for Redis, so a code or refresh token is redeemed once however many workers race for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+Doc = dict[str, Any]
+
+KINDS = ("tokens", "clients", "users", "sessions", "requests", "faults", "meta")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used (bad URL, unreadable file, ...)."""
+
+
+class Store(Protocol):
+    """State shared by every worker of one mock IMS."""
+
+    url: str
+    shared_across_processes: bool
+
+    async def get(self, kind: str, key: str) -> Doc | None:
+        """The document, or None."""
+
+    async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
+        """Create or replace a document; `expires_ms` (mock-clock time) allows `purge` to drop it."""
+
+    async def insert(self, kind: str, key: str, doc: Doc) -> bool:
+        """Create a document only if the key is free; False when it exists."""
+
+    async def delete(self, kind: str, key: str) -> bool:
+        """Remove a document; False when there was none."""
+
+    async def items(self, kind: str) -> list[Doc]:
+        """Every document of a kind, oldest first."""
+
+    async def clear(self, kind: str) -> None:
+        """Remove every document of a kind."""
+
+    async def claim(
+        self, kind: str, key: str, field: str, value: Any, *, also: Doc | None = None
+    ) -> Doc | None:
+        """Atomically set `field` (and the fields in `also`) when `field` is unset.
+
+        Returns the updated document when this call set it; None when the document does not
+        exist or the field was already set (someone else claimed it first).
+        """
+
+    async def decrement(self, kind: str, key: str, field: str) -> int | None:
+        """Atomically lower a positive integer field by one; the new value, or None if it was
+        missing, not an integer, or already zero."""
+
+    async def append_journal(self, entry: Doc, *, limit: int) -> int:
+        """Append an entry, keep at most `limit` of the newest; returns the entry's sequence."""
+
+    async def journal(self, *, after: int = 0, limit: int | None = None) -> list[Doc]:
+        """Entries with a sequence number greater than `after`, oldest first."""
+
+    async def clear_journal(self) -> None: ...
+
+    async def purge(self, now_ms: int) -> int:
+        """Drop documents whose `expires_ms` has passed; how many were dropped."""
+
+    async def close(self) -> None: ...

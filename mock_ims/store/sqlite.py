@@ -1,0 +1,136 @@
+"""The SQLite store: state that survives a restart and is shared by the workers of one machine.
+
+Every operation is one short transaction in WAL mode; single use relies on a conditional UPDATE,
+which SQLite serialises across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from mock_ims.store.base import Doc, StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    expires_ms INTEGER,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS docs_expiry ON docs (expires_ms) WHERE expires_ms IS NOT NULL;
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc TEXT NOT NULL
+);
+"""
+
+
+def _dump(doc: Doc) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+class SQLiteStore:
+    """One connection per process; callers on the event loop block for microseconds at most."""
+
+    shared_across_processes = True
+
+    def __init__(self, path: str | Path, url: str | None = None) -> None:
+        self.path = Path(path)
+        self.url = url or f"sqlite:///{self.path}"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
+
+    def _one(self, sql: str, args: tuple[Any, ...]) -> Doc | None:
+        row = self._db.execute(sql, args).fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def get(self, kind: str, key: str) -> Doc | None:
+        return self._one("SELECT doc FROM docs WHERE kind=? AND key=?", (kind, key))
+
+    async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
+        self._db.execute(
+            "INSERT INTO docs (kind, key, doc, expires_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (kind, key) DO UPDATE SET doc=excluded.doc, expires_ms=excluded.expires_ms",
+            (kind, key, _dump(doc), expires_ms),
+        )
+
+    async def insert(self, kind: str, key: str, doc: Doc) -> bool:
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO docs (kind, key, doc) VALUES (?, ?, ?)", (kind, key, _dump(doc))
+        )
+        return cursor.rowcount == 1
+
+    async def delete(self, kind: str, key: str) -> bool:
+        cursor = self._db.execute("DELETE FROM docs WHERE kind=? AND key=?", (kind, key))
+        return cursor.rowcount == 1
+
+    async def items(self, kind: str) -> list[Doc]:
+        rows = self._db.execute("SELECT doc FROM docs WHERE kind=? ORDER BY rowid", (kind,))
+        return [json.loads(row[0]) for row in rows]
+
+    async def clear(self, kind: str) -> None:
+        self._db.execute("DELETE FROM docs WHERE kind=?", (kind,))
+
+    async def claim(
+        self, kind: str, key: str, field: str, value: Any, *, also: Doc | None = None
+    ) -> Doc | None:
+        path = f"$.{field}"
+        updates = {field: value, **(also or {})}
+        setters = ", ".join("?, json(?)" for _ in updates)
+        args: list[Any] = []
+        for name, new_value in updates.items():
+            args += [f"$.{name}", json.dumps(new_value)]
+        return self._one(
+            f"UPDATE docs SET doc=json_set(doc, {setters}) "  # noqa: S608 - only placeholders
+            "WHERE kind=? AND key=? AND json_extract(doc, ?) IS NULL RETURNING doc",
+            (*args, kind, key, path),
+        )
+
+    async def decrement(self, kind: str, key: str, field: str) -> int | None:
+        path = f"$.{field}"
+        row = self._db.execute(
+            "UPDATE docs SET doc=json_set(doc, ?, json_extract(doc, ?) - 1) "
+            "WHERE kind=? AND key=? AND json_type(doc, ?)='integer' AND json_extract(doc, ?) > 0 "
+            "RETURNING json_extract(doc, ?)",
+            (path, path, kind, key, path, path, path),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    async def append_journal(self, entry: Doc, *, limit: int) -> int:
+        cursor = self._db.execute("INSERT INTO journal (doc) VALUES (?)", (_dump(entry),))
+        seq = cursor.lastrowid
+        if seq is None:  # pragma: no cover - sqlite always sets it after an INSERT
+            raise StoreError("the journal insert returned no sequence number")
+        if seq % 256 == 0:
+            self._db.execute("DELETE FROM journal WHERE seq <= ?", (seq - limit,))
+        return seq
+
+    async def journal(self, *, after: int = 0, limit: int | None = None) -> list[Doc]:
+        rows = self._db.execute(
+            "SELECT seq, doc FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, -1 if limit is None else limit),
+        )
+        return [{**json.loads(doc), "seq": seq} for seq, doc in rows]
+
+    async def clear_journal(self) -> None:
+        self._db.execute("DELETE FROM journal")
+
+    async def purge(self, now_ms: int) -> int:
+        cursor = self._db.execute(
+            "DELETE FROM docs WHERE expires_ms IS NOT NULL AND expires_ms <= ?", (now_ms,)
+        )
+        return cursor.rowcount
+
+    async def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,32 @@
+"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PACKAGES = ["mock_ims", "reference_client", "conformance"]
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (unit, end-to-end in Chromium, interop)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """Ruff: lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """Mypy, strict, on the packages."""
+    session.install("-e", ".[test]", "mypy")
+    session.run("mypy")

@@ -1,0 +1,46 @@
+"""Fixtures shared by every test: in-process apps, real servers, and a real Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.browser import launch_args
+from mock_ims.app import create_app
+from mock_ims.config import MockConfig, default_config
+from mock_ims.context import Context, Settings
+
+BASE = "http://127.0.0.1:8765"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def config() -> MockConfig:
+    return default_config()
+
+
+@pytest.fixture
+def ims_context(config: MockConfig) -> Context:
+    return Context(Settings(config))
+
+
+@pytest.fixture
+async def ims(ims_context: Context) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to an in-process mock (no sockets), at a loopback base URL."""
+    app = create_app(ims_context.settings, context=ims_context)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright: launch the Chromium this machine has (see conformance.browser)."""
+    return {**browser_type_launch_args, **launch_args()}
