@@ -9,7 +9,6 @@ parameter, never a 500.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -142,7 +141,7 @@ def _authorization(params: Params, header: str | None) -> None:
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # binascii.Error, non-ASCII characters, invalid UTF-8
             raise InvalidClientError("malformed HTTP Basic credentials") from exc
         client_id, sep, secret = decoded.partition(":")
         if not sep:
