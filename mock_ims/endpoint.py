@@ -52,7 +52,11 @@ def mask_location(location: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, masked(parts.query), masked(parts.fragment)))
 
 
-def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
+def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], Endpoint]:
+    """Wrap a handler; `browser` endpoints (a page the user sees) answer unreadable
+    parameters with the HTML error page, since nothing can be redirected safely yet
+    (RFC 6749 §4.1.2.1 ¶1)."""
+
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             ctx = context(request)
@@ -65,7 +69,12 @@ def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
                 headers=kept_headers(request.headers),
             )
             try:
-                params = await read_params(request)
+                try:
+                    params = await read_params(request)
+                except OAuthError as exc:
+                    if not browser:
+                        raise
+                    raise ErrorPage(exc.description, status_code=exc.status_code, reason=exc.reason) from exc
                 event.params = dict(params.values)
                 event.param_sources = dict(params.sources)
                 event.client_id = params.get("client_id") or (params.basic[0] if params.basic else None)
