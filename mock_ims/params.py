@@ -132,9 +132,8 @@ def _authorization(params: Params, header: str | None) -> None:
             raise InvalidClientError("malformed HTTP Basic credentials: no ':' separator")
         # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
         params.basic = (unquote_plus(client_id), unquote_plus(secret))
-    elif scheme.lower() == "bearer":
-        if not credentials or len(credentials) > MAX_VALUE_LENGTH:
-            return
+    elif scheme.lower() == "bearer" and credentials:
+        # However long, it is a token to refuse as malformed (RFC 6750 §3.1), not a missing one.
         params.bearer = credentials
 
 
