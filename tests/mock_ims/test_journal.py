@@ -213,6 +213,8 @@ async def test_the_journal_filters_by_endpoint_client_outcome_and_position(ims: 
         ({"colour": "red"}, "unknown filter 'colour'"),
         ({"limit": "-1"}, "limit: must be a non-negative whole number"),
         ({"after": "x"}, "after: must be a non-negative whole number"),
+        ({"limit": "\u00b2"}, "limit: must be a non-negative whole number"),  # isdigit(), but not int()
+        ({"after": "\u0663"}, "after: must be a non-negative whole number"),  # an Arabic-Indic 3
         ({"since": "yesterday"}, "since: 'yesterday' is not an ISO 8601 time"),
     ],
 )
