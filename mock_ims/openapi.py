@@ -599,7 +599,11 @@ PATH_GROUPS: tuple[Callable[[], Paths], ...] = (
 # ---- components ------------------------------------------------------------------------------
 
 NO_STORE_HEADERS: dict[str, Any] = {
-    "Cache-Control": {"description": "`no-store` (RFC 6749 §5.1).", "schema": {"type": "string"}, "required": True},
+    "Cache-Control": {
+        "description": "`no-store` (RFC 6749 §5.1).",
+        "schema": {"type": "string"},
+        "required": True,
+    },
     "Pragma": {"description": "`no-cache`.", "schema": {"type": "string"}, "required": True},
 }
 PAGE_HEADERS: dict[str, Any] = {
