@@ -144,14 +144,14 @@ SSO_COOKIE_PARAMETER: Schema = {
     "in": "cookie",
     "required": False,
     "description": "The mock's sign-in session: with it, authorize answers at once (SSO).",
-    "schema": TEXT,
+    "schema": {"type": "string"},
 }
 CSRF_COOKIE_PARAMETER: Schema = {
     "name": "mock_ims_csrf",
     "in": "cookie",
     "required": False,
     "description": "Set by the login page; the form's `csrf` field must equal it.",
-    "schema": TEXT,
+    "schema": {"type": "string"},
 }
 
 
@@ -520,8 +520,15 @@ JOURNAL_FILTERS: dict[str, Schema] = {
     "client": {"type": "string", "description": "Alias of `client_id`."},
     "user_id": {"type": "string", "description": "Only this user (alias: `user`)."},
     "user": {"type": "string", "description": "Alias of `user_id`."},
-    "outcome": {"type": "string", "description": "`ok`, `refused` or `fault`."},
-    "since": {"type": "string", "description": "Only entries at or after this ISO 8601 time (mock clock)."},
+    "outcome": {
+        "type": "string",
+        "description": "Only entries with this outcome: `ok`, `refused` or `fault`.",
+    },
+    "since": {
+        "type": "string",
+        "anyOf": [{"format": "date-time"}, {"maxLength": 0}],
+        "description": "Only entries at or after this ISO 8601 time (mock clock); empty: no filter.",
+    },
     "after": {
         "type": "string",
         "pattern": "^[0-9]{0,15}$",
