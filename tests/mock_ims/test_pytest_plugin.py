@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -59,6 +61,8 @@ password = "pw"
     pytester.makeconftest(
         """
 import pathlib
+from pathlib import Path
+
 import pytest
 
 @pytest.fixture(scope="session")
@@ -73,5 +77,17 @@ def test_uses_my_client(mock_ims):
     assert [u.email for u in mock_ims.users.list()] == ["tester@example.com"]
 """
     )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
+
+
+def readme_example() -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    after = readme.split("A partner's test, complete:", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_passes_as_written(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme=readme_example())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
