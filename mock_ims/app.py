@@ -23,6 +23,7 @@ from mock_ims.endpoints.revoke import revoke
 from mock_ims.endpoints.token import token
 from mock_ims.endpoints.userinfo import profile, userinfo
 from mock_ims.endpoints.validate import validate_token
+from mock_ims.lightroom import lightroom_routes
 from mock_ims.openapi import openapi
 
 logger = logging.getLogger("mock_ims")
@@ -121,7 +122,7 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
             await ctx.store.close()
 
     app = Starlette(
-        routes=ims_routes(),
+        routes=ims_routes() + lightroom_routes(),
         middleware=[Middleware(LazyStartup, ctx=ctx)],
         exception_handlers={AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
