@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mock_ims.admin.common import AdminError, admin_error_response
 from mock_ims.admin.journal import journal
 from mock_ims.context import Context, Settings
+from mock_ims.dashboard import dashboard_routes
 from mock_ims.endpoints.authorize import authorize, login
 from mock_ims.endpoints.discovery import discovery, keys, not_found
 from mock_ims.endpoints.logout import logout
@@ -122,7 +123,7 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
             await ctx.store.close()
 
     app = Starlette(
-        routes=ims_routes() + lightroom_routes(),
+        routes=ims_routes() + lightroom_routes() + dashboard_routes(),
         middleware=[Middleware(LazyStartup, ctx=ctx)],
         exception_handlers={AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
