@@ -14,7 +14,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_ims.admin.common import AdminError, admin_error_response
-from mock_ims.admin.journal import journal
+from mock_ims.admin.guard import AdminGuard
+from mock_ims.admin.routes import admin_routes
 from mock_ims.context import Context, Settings
 from mock_ims.dashboard import dashboard_routes
 from mock_ims.endpoints.authorize import authorize, login
@@ -52,7 +53,6 @@ def ims_routes() -> list[BaseRoute]:
         Route("/ims/.well-known/openid-configuration", discovery, methods=GET),
         Route("/.well-known/openid-configuration", discovery, methods=GET),
         Route("/openapi.json", openapi, methods=GET),
-        Route("/__admin/journal", journal, methods=["GET", "DELETE"]),
         Route("/ims/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
     return routes
@@ -123,8 +123,8 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
             await ctx.store.close()
 
     app = Starlette(
-        routes=ims_routes() + lightroom_routes() + dashboard_routes(),
-        middleware=[Middleware(LazyStartup, ctx=ctx)],
+        routes=ims_routes() + lightroom_routes() + admin_routes() + dashboard_routes(),
+        middleware=[Middleware(AdminGuard, token=settings.admin_token), Middleware(LazyStartup, ctx=ctx)],
         exception_handlers={AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
     )

@@ -4,14 +4,12 @@ clear its journal.
 `GET /` only reads. The buttons are forms POSTing to `/__admin/ui/clock` and
 `/__admin/ui/clear-journal`; like the login form, they are bound to the browser by a
 SameSite=Strict cookie that must match a hidden field, and a cross-site Origin or
-Sec-Fetch-Site is refused. With `--allow-remote` the dashboard asks for the admin token (HTTP
-Basic, any user name), as the admin API does.
+Sec-Fetch-Site is refused. With `--admin-token`, `mock_ims.admin.guard` asks for the token
+(HTTP Basic, any user name, so a browser can send it), as for the admin API.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,45 +37,18 @@ MAX_REFRESH_SECONDS = 3600
 class DashboardError(Exception):
     """A refused dashboard request, answered with a small HTML page."""
 
-    def __init__(
-        self, message: str, status_code: int = 400, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, message: str, status_code: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.headers = dict(headers or {})
 
     def response(self) -> HTMLResponse:
-        title = "Not allowed" if self.status_code in (401, 403) else "Bad request"
-        headers = {**PAGE_HEADERS, **self.headers}
-        return HTMLResponse(message_page(title, self.message), status_code=self.status_code, headers=headers)
+        title = "Not allowed" if self.status_code == 403 else "Bad request"
+        page = message_page(title, self.message)
+        return HTMLResponse(page, status_code=self.status_code, headers=PAGE_HEADERS)
 
 
-# ---- who may use it ---------------------------------------------------------------------
-
-
-def check_remote_access(ctx: Context, request: Request) -> None:
-    """On loopback the dashboard is open; with --allow-remote it needs the admin token."""
-    settings = ctx.settings
-    if not settings.allow_remote:
-        return
-    if not settings.admin_token:
-        raise DashboardError("The dashboard is off: --allow-remote was given without --admin-token.", 403)
-    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
-    presented = ""
-    if scheme.lower() == "basic":
-        try:
-            presented = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")[2]
-        except (binascii.Error, UnicodeDecodeError):
-            presented = ""
-    elif scheme.lower() == "bearer":
-        presented = credentials.strip()
-    if not presented or not hmac.compare_digest(presented.encode(), settings.admin_token.encode()):
-        raise DashboardError(
-            "The dashboard needs the admin token (as the password; any user name).",
-            401,
-            {"WWW-Authenticate": 'Basic realm="mock-ims dashboard", charset="UTF-8"'},
-        )
+# ---- who sent the form ----------------------------------------------------------------
 
 
 def csrf_token(request: Request) -> tuple[str, bool]:
@@ -198,10 +169,6 @@ async def gather(ctx: Context, filters: Mapping[str, str], refresh: int | None, 
 async def dashboard(request: Request) -> Response:
     """The dashboard page: clock, faults, journal, tokens, users and clients."""
     ctx = context(request)
-    try:
-        check_remote_access(ctx, request)
-    except DashboardError as exc:
-        return exc.response()
     filters = read_filters(request.query_params)
     refresh = read_refresh(request.query_params.get("refresh"))
     csrf, fresh = csrf_token(request)
@@ -230,7 +197,6 @@ def dashboard_action(act: Action) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         ctx = context(request)
         try:
-            check_remote_access(ctx, request)
             try:
                 form = (await read_params(request)).values
             except OAuthError as exc:

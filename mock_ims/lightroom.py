@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mock_ims import __version__, profiles
+from mock_ims import profiles
 from mock_ims.config import ClientConfig, UserConfig
 from mock_ims.context import Context, context
 from mock_ims.endpoint import Endpoint, ims_endpoint
@@ -25,6 +25,7 @@ from mock_ims.journal import Event
 from mock_ims.ledger import TokenRejected
 from mock_ims.params import Params
 from mock_ims.tokens import TokenKind, TokenRecord, technical_account_id
+from mock_ims.version import __version__
 
 JSON_PREFIX = b"while (1) {}\n"
 MEDIA_TYPE = "application/json;charset=utf-8"

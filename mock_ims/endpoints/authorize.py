@@ -30,7 +30,7 @@ from mock_ims.errors import (
     UnsupportedResponseTypeError,
 )
 from mock_ims.issuance import issue_code, issue_tokens
-from mock_ims.journal import Event
+from mock_ims.journal import FAULT, Event
 from mock_ims.params import Params
 from mock_ims.responses import redirect, with_params
 from mock_ims.scopes import ScopeError, has_duplicates, parse_scope
@@ -277,6 +277,16 @@ async def authorize(request: Request, params: Params, event: Event) -> Response:
         raise ErrorPage(f"{BROKEN_LINK}invalid value for parameter client_id", reason="unknown client_id")
     auth = _validate(client, params, event)
     now_ms = await ctx.now_ms()
+    consent_fault = await ctx.faults.take("consent", client.client_id, None)
+    if consent_fault is not None:
+        event.outcome = FAULT
+        event.fault = consent_fault.id
+        raise AuthorizationRedirect(
+            AccessDeniedError("the user denied the request", reason="consent-denied fault"),
+            redirect_uri=auth.redirect_uri,
+            state=auth.state,
+            response_mode=auth.response_mode,
+        )
 
     if ctx.config.auto_login:
         user = await ctx.registry.user_by_email(ctx.config.auto_login)

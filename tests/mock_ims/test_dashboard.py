@@ -152,28 +152,23 @@ async def test_users_clients_and_clock_are_shown(ims: httpx.AsyncClient, ims_con
     assert re.search(r"<span id=clock-offset-seconds>90\.\d+</span>", html)
 
 
-async def test_active_faults_are_shown(ims: httpx.AsyncClient, ims_context: Context) -> None:
+async def test_active_faults_are_shown(ims: httpx.AsyncClient) -> None:
     assert "No active faults." in await page(ims)
     fault = {
-        "id": "f-1",
         "endpoint": "token",
         "status": 503,
         "body": {"error": "temporarily_unavailable"},
-        "headers": {},
-        "delay": 0,
-        "hang": False,
-        "times": None,
-        "client_id": None,
         "grant_type": "refresh_token",
-        "scenario": "token-endpoint-500",
-        "created": "2026-01-01T00:00:00.000Z",
     }
-    await ims_context.store.put("faults", "f-1", fault)
+    added = await ims.post("/__admin/faults", json=fault)
+    assert added.status_code == 201, added.text
+    assert (await ims.post("/__admin/scenarios/token-endpoint-500", json={"times": 2})).status_code < 300
     html = await page(ims)
-    assert '<tr class=fault data-fault="f-1">' in html
-    assert "every call" in html
+    assert html.count("<tr class=fault ") == 2
+    assert "every call" in html  # the first rule has no `times`
     assert "token-endpoint-500" in html
     assert "{&quot;error&quot;: &quot;temporarily_unavailable&quot;}" in html
+    assert "No active faults." not in html
 
 
 @pytest.mark.parametrize(("query", "refresh"), [("?refresh=5", "5"), ("", None), ("?refresh=0", None)])
@@ -320,27 +315,34 @@ async def test_a_bad_number_of_seconds_is_refused_naming_the_field(
 
 
 @pytest.fixture
-async def remote_ims(config: MockConfig) -> AsyncIterator[httpx.AsyncClient]:
-    """A mock started with --allow-remote --admin-token admin-token."""
-    ctx = Context(Settings(config, allow_remote=True, admin_token="admin-token"))
+async def guarded_ims(config: MockConfig) -> AsyncIterator[httpx.AsyncClient]:
+    """A mock started with --admin-token admin-token."""
+    ctx = Context(Settings(config, admin_token="admin-token"))
     transport = httpx.ASGITransport(app=create_app(ctx.settings, context=ctx))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
 
 
-async def test_with_allow_remote_the_dashboard_asks_for_the_admin_token(
-    remote_ims: httpx.AsyncClient,
+async def test_with_an_admin_token_a_browser_is_asked_for_it_as_a_basic_password(
+    guarded_ims: httpx.AsyncClient,
 ) -> None:
-    refused = await remote_ims.get("/")
+    refused = await guarded_ims.get("/")
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith("Basic ")
-    assert (await remote_ims.get("/", auth=("anyone", "wrong"))).status_code == 401
-    allowed = await remote_ims.get("/", auth=("anyone", "admin-token"))
+    assert (await guarded_ims.get("/", auth=("anyone", "wrong"))).status_code == 401
+    allowed = await guarded_ims.get("/", auth=("anyone", "admin-token"))
     assert allowed.status_code == 200
     token = form_field(allowed.text, "csrf")
-    button = await remote_ims.post("/__admin/ui/clock", data={"csrf": token, "seconds": "60"})
+    button = await guarded_ims.post("/__admin/ui/clock", data={"csrf": token, "seconds": "60"})
     assert button.status_code == 401
-    button = await remote_ims.post(
+    assert button.headers["www-authenticate"].startswith("Basic ")
+    button = await guarded_ims.post(
         "/__admin/ui/clock", data={"csrf": token, "seconds": "60"}, auth=("anyone", "admin-token")
     )
     assert button.status_code == 303
+    # the JSON admin API keeps its Bearer challenge, and takes the token either way
+    api = await guarded_ims.get("/__admin/clock")
+    assert api.headers["www-authenticate"].startswith("Bearer ")
+    bearer = {"Authorization": "Bearer admin-token"}
+    assert round((await guarded_ims.get("/__admin/clock", headers=bearer)).json()["offset_seconds"]) == 60
+    assert (await guarded_ims.get("/__admin/clock", auth=("x", "admin-token"))).status_code == 200

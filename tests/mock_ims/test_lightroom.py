@@ -141,7 +141,10 @@ async def test_only_subscribers_and_trials_may_read_their_catalog(
         assert body["payload"]["name"]
         assert body["links"]["self"]["href"] == f"catalogs/{body['id']}"
     else:
-        assert body == {"code": 4301, "description": "Access forbidden due to account state of resource owner"}
+        assert body == {
+            "code": 4301,
+            "description": "Access forbidden due to account state of resource owner",
+        }
 
 
 async def test_an_expired_access_token_answers_403_4300_once_the_clock_moves_past_expiry(
