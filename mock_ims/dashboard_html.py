@@ -389,6 +389,8 @@ def _faults_section(view: DashboardView) -> str:
             value = fault.get(name)
             if name == "times" and value is None:
                 shown = "every call"
+            elif isinstance(value, bool):
+                shown = "yes" if value else "no"
             elif isinstance(value, dict | list):
                 shown = json.dumps(value, ensure_ascii=False)
             else:
