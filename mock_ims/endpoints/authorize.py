@@ -297,10 +297,10 @@ async def authorize(request: Request, params: Params, event: Event) -> Response:
             return await _approve(ctx, request, auth, client, user, signed_in, now_ms, event)
 
     signed_in = await sessions.current_user(ctx, request, now_ms)
-    if signed_in and not {"login", "consent", "select_account"} & set(auth.prompt):
-        if _hint_matches(auth, signed_in.user):
-            event.note("sso_session")
-            return await _approve(ctx, request, auth, client, signed_in.user, signed_in, now_ms, event)
+    reprompt = {"login", "consent", "select_account"} & set(auth.prompt)
+    if signed_in and not reprompt and _hint_matches(auth, signed_in.user):
+        event.note("sso_session")
+        return await _approve(ctx, request, auth, client, signed_in.user, signed_in, now_ms, event)
     if "none" in auth.prompt:
         raise AuthorizationRedirect(
             LoginRequiredError("the user is not signed in (prompt=none)"),
