@@ -78,19 +78,19 @@ def snapshot(spec: StorageSpec) -> Snapshot:
     items: dict[str, Fingerprint] = {}
     notes: list[str] = []
     for path in _declared_files(spec, notes):
-        data = _read(path, notes)
+        shown = _shown(path, spec.root)
+        data = _read(path, shown, notes)
         if data is not None:
-            items[f"file {_shown(path, spec.root)}"] = Fingerprint(_digest(data), f"{len(data)} bytes")
+            items[f"file {shown}"] = Fingerprint(_digest(data), f"{len(data)} bytes")
     for path in _declared_sqlite(spec, notes):
-        for table, rows in _sqlite_tables(path, notes):
+        shown = _shown(path, spec.root)
+        for table, rows in _sqlite_tables(path, shown, notes):
             digest = hashlib.sha256()
             count = 0
             for rowid, cells in rows:
                 count += 1
                 digest.update(repr((rowid, cells)).encode())
-            items[f"sqlite {_shown(path, spec.root)} table {table}"] = Fingerprint(
-                digest.hexdigest(), f"{count} rows"
-            )
+            items[f"sqlite {shown} table {table}"] = Fingerprint(digest.hexdigest(), f"{count} rows")
     for url in spec.redis:
         for key, kind, fields in _redis_entries(url, notes):
             digest = hashlib.sha256(kind.encode())
@@ -140,9 +140,9 @@ def scan(spec: StorageSpec, needles: Sequence[Needle], *, extra_files: Sequence[
         if path.resolve() in seen:
             continue
         seen.add(path.resolve())
-        data = _read(path, result.notes)
+        where = f"file {_shown(path, spec.root)}"
+        data = _read(path, where, result.notes)
         if data is not None:
-            where = f"file {_shown(path, spec.root)}"
             result.scanned.append(f"{where} ({len(data)} bytes)")
             result.findings += scan_bytes(data, needles, where)
     for path in sqlite_paths:
@@ -194,15 +194,15 @@ def _walk(directory: Path) -> Iterator[Path]:
             yield Path(parent) / name
 
 
-def _read(path: Path, notes: list[str]) -> bytes | None:
+def _read(path: Path, shown: str, notes: list[str]) -> bytes | None:
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        notes.append(f"file {path}: could not be read ({exc.strerror or exc})")
+        notes.append(f"{shown}: could not be read ({exc.strerror or exc})")
         return None
     if len(data) > MAX_FILE_BYTES:
-        notes.append(f"file {path}: larger than {MAX_FILE_BYTES} bytes; only the start was read")
+        notes.append(f"{shown}: larger than {MAX_FILE_BYTES} bytes; only the start was read")
         return data[:MAX_FILE_BYTES]
     return data
 
@@ -226,7 +226,7 @@ _Rows = Iterator[tuple[int, list[tuple[str, Any]]]]
 def _scan_sqlite(path: Path, root: Path, needles: Sequence[Needle], result: ScanResult) -> None:
     shown = _shown(path, root)
     tables = rows_seen = 0
-    for table, rows in _sqlite_tables(path, result.notes):
+    for table, rows in _sqlite_tables(path, shown, result.notes):
         tables += 1
         for rowid, cells in rows:
             rows_seen += 1
@@ -237,7 +237,7 @@ def _scan_sqlite(path: Path, root: Path, needles: Sequence[Needle], result: Scan
     result.scanned.append(f"sqlite {shown} ({tables} tables, {rows_seen} rows, every text and blob column)")
 
 
-def _sqlite_tables(path: Path, notes: list[str]) -> Iterator[tuple[str, _Rows]]:
+def _sqlite_tables(path: Path, shown: str, notes: list[str]) -> Iterator[tuple[str, _Rows]]:
     """Each table of the database and its rows as (rowid, [(column, value)]); TEXT comes as bytes."""
     try:
         with _open_sqlite(path) as connection:
@@ -246,9 +246,9 @@ def _sqlite_tables(path: Path, notes: list[str]) -> Iterator[tuple[str, _Rows]]:
                 for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             ]
             for name in names:
-                yield name, _rows(connection, name, path, notes)
+                yield name, _rows(connection, name, shown, notes)
     except sqlite3.DatabaseError as exc:
-        notes.append(f"sqlite {path}: could not be read ({exc})")
+        notes.append(f"sqlite {shown}: could not be read ({exc})")
 
 
 @contextmanager
@@ -290,7 +290,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection | None:
     return connection
 
 
-def _rows(connection: sqlite3.Connection, table: str, path: Path, notes: list[str]) -> _Rows:
+def _rows(connection: sqlite3.Connection, table: str, shown: str, notes: list[str]) -> _Rows:
     quoted = '"' + table.replace('"', '""') + '"'
     try:
         cursor = connection.execute(f"SELECT rowid, * FROM {quoted}")  # noqa: S608 (a quoted identifier)
@@ -300,7 +300,7 @@ def _rows(connection: sqlite3.Connection, table: str, path: Path, notes: list[st
             cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608
             with_rowid = False
         except sqlite3.OperationalError as exc:  # a virtual table whose module is not loaded, ...
-            notes.append(f"sqlite {path} table {table}: could not be read ({exc})")
+            notes.append(f"sqlite {shown} table {table}: could not be read ({exc})")
             return
     columns = [d[0] for d in cursor.description][1 if with_rowid else 0 :]
     try:
@@ -308,7 +308,7 @@ def _rows(connection: sqlite3.Connection, table: str, path: Path, notes: list[st
             values = row[1:] if with_rowid else row
             yield (row[0] if with_rowid else number), list(zip(columns, values, strict=True))
     except sqlite3.DatabaseError as exc:  # a damaged page: report it, keep what was read
-        notes.append(f"sqlite {path} table {table}: reading stopped ({exc})")
+        notes.append(f"sqlite {shown} table {table}: reading stopped ({exc})")
 
 
 # Redis ----------------------------------------------------------------------------------------

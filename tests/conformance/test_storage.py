@@ -238,7 +238,7 @@ def test_a_file_that_is_not_a_database_is_a_note_and_still_read_raw(root: Path) 
     (root / "var" / "tokens.db").write_text(f"not sqlite at all: {ACCESS.value}")
     result = scan(StorageSpec(sqlite=("var/tokens.db",), root=root), NEEDLES)
     assert [f.location for f in result.findings] == ["file var/tokens.db at byte 19 (line 1)"]
-    assert len(result.notes) == 1 and "could not be read (file is not a database)" in result.notes[0]
+    assert result.notes == ["sqlite var/tokens.db: could not be read (file is not a database)"]
 
 
 # Command --------------------------------------------------------------------------------------
