@@ -22,6 +22,7 @@ from conformance.checks.base import (
 from conformance.model import Severity
 from conformance.observations import Observations
 from conformance.probes import ForgedCallback, LoginRun
+from mock_ims.endpoint import mask_location
 
 MIN_BITS = 128
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
@@ -93,7 +94,7 @@ def make_the_state_unpredictable(obs: Observations) -> Judgement:
 
 def _judge_forged(result: ForgedCallback, what: str) -> Judgement:
     evidence = [
-        note("callback delivered", result.callback_url),
+        note("callback delivered (code masked)", mask_location(result.callback_url)),
         journal_evidence("token requests for the attacker's code", result.redeemed),
         *screenshot_evidence("the partner's answer", result.landing.screenshot if result.landing else None),
         *screenshot_evidence(
@@ -167,7 +168,7 @@ def use_the_state_once(obs: Observations) -> Judgement:
     if replay is None:
         return failed("the login did not complete, so there was no callback to replay", seen=run_.error or "")
     evidence = [
-        note("callback replayed", replay.callback_url),
+        note("callback replayed (code masked)", mask_location(replay.callback_url)),
         journal_evidence(
             "token requests during the replay", [e for e in replay.journal if e.get("endpoint") == "token"]
         ),
