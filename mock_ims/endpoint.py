@@ -13,9 +13,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_ims import faults
 from mock_ims.context import context
 from mock_ims.errors import AuthorizationRedirect, ErrorPage, OAuthError
-from mock_ims.journal import OK, REFUSED, Event, kept_headers, mask_params
+from mock_ims.journal import FAULT, OK, REFUSED, Event, kept_headers, mask_params
 from mock_ims.params import Params, read_params
 from mock_ims.responses import error_response
 
@@ -52,10 +53,42 @@ def mask_location(location: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, masked(parts.query), masked(parts.fragment)))
 
 
+async def _answer(request: Request, handler: Handler, event: Event, name: str, browser: bool) -> Response:
+    """Read the parameters, play any matching fault, then run the endpoint's own logic."""
+    ctx = context(request)
+    params_error: OAuthError | None = None
+    try:
+        params = await read_params(request)
+    except OAuthError as exc:
+        params, params_error = Params(), exc  # a fault (e.g. ims-down) still takes precedence
+    event.params = dict(params.values)
+    event.param_sources = dict(params.sources)
+    event.client_id = params.get("client_id") or (params.basic[0] if params.basic else None)
+    event.grant_type = params.get("grant_type")
+    rule = await ctx.faults.take(name, event.client_id, event.grant_type)
+    if rule is not None:
+        event.fault = rule.id
+        answer = await faults.apply(rule, request)
+        if answer is not None:
+            event.outcome = FAULT
+            event.reason = f"injected fault {rule.id}" + (
+                f" (scenario {rule.scenario})" if rule.scenario else ""
+            )
+            return answer
+        event.note(f"delayed {rule.delay:g}s by fault {rule.id}")
+    if params_error is not None:
+        if browser:
+            # A page the user sees: nothing can be redirected safely yet (RFC 6749 §4.1.2.1 ¶1).
+            raise ErrorPage(
+                params_error.description, status_code=params_error.status_code, reason=params_error.reason
+            ) from params_error
+        raise params_error
+    return await handler(request, params, event)
+
+
 def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], Endpoint]:
     """Wrap a handler; `browser` endpoints (a page the user sees) answer unreadable
-    parameters with the HTML error page, since nothing can be redirected safely yet
-    (RFC 6749 §4.1.2.1 ¶1)."""
+    parameters with the HTML error page instead of JSON."""
 
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -69,17 +102,7 @@ def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], End
                 headers=kept_headers(request.headers),
             )
             try:
-                try:
-                    params = await read_params(request)
-                except OAuthError as exc:
-                    if not browser:
-                        raise
-                    raise ErrorPage(exc.description, status_code=exc.status_code, reason=exc.reason) from exc
-                event.params = dict(params.values)
-                event.param_sources = dict(params.sources)
-                event.client_id = params.get("client_id") or (params.basic[0] if params.basic else None)
-                event.grant_type = params.get("grant_type")
-                response = await handler(request, params, event)
+                response = await _answer(request, handler, event, name, browser)
             except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
                 response = error_response(exc)
                 event.refuse(*_describe(exc))
