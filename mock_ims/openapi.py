@@ -97,14 +97,13 @@ def response(
     return answer
 
 
-BEARER_OR_PARAMETER: list[dict[str, list[str]]] = [
-    {"bearerAuth": []},
-    {},
-]  # RFC 6750 §2.1, or an access_token parameter
-BASIC_OR_PARAMETERS: list[dict[str, list[str]]] = [
-    {"basicAuth": []},
-    {},
-]  # RFC 6749 §2.3.1, or client_id/client_secret
+Security = list[dict[str, list[str]]]
+# RFC 6750 §2.1, or an access_token parameter
+BEARER_OR_PARAMETER: Security = [{"bearerAuth": []}, {}]
+# RFC 6749 §2.3.1, or client_id and client_secret parameters
+BASIC_OR_PARAMETERS: Security = [{"basicAuth": []}, {}]
+# The control plane needs the admin token only when the mock runs with --admin-token.
+ADMIN_SECURITY: Security = [{"adminToken": []}, {}]
 
 
 # ---- /ims/authorize and the login form -------------------------------------------------------
@@ -545,17 +544,21 @@ def admin_paths() -> Paths:
                 "operationId": "admin_journal_get",
                 "tags": ["admin"],
                 "summary": "Journal entries, oldest first, filtered",
+                "security": ADMIN_SECURITY,
                 "parameters": query_parameters(JOURNAL_FILTERS),
                 "responses": {
                     "200": response("The entries.", content=json_content(ref("schemas", "Journal"))),
                     "400": ref("responses", "AdminError"),
+                    "401": ref("responses", "AdminUnauthorized"),
                 },
             },
             "delete": {
                 "operationId": "admin_journal_delete",
                 "tags": ["admin"],
                 "summary": "Clear the journal",
+                "security": ADMIN_SECURITY,
                 "responses": {
+                    "401": ref("responses", "AdminUnauthorized"),
                     "200": response(
                         "Cleared.",
                         content=json_content(
@@ -566,7 +569,7 @@ def admin_paths() -> Paths:
                                 "additionalProperties": False,
                             }
                         ),
-                    )
+                    ),
                 },
             },
         }
@@ -850,6 +853,7 @@ def journal_entry_schema() -> Schema:
         "revoked": strings,
         "location": maybe,
         "fault": maybe,
+        "pid": {"type": "integer", "description": "The worker process that answered."},
     }
     return {
         "type": "object",
@@ -866,6 +870,11 @@ def components() -> dict[str, Any]:
                 "type": "http",
                 "scheme": "basic",
                 "description": "client_id:client_secret (RFC 6749 §2.3.1).",
+            },
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The admin token, when the mock runs with --admin-token.",
             },
             "bearerAuth": {
                 "type": "http",
@@ -954,6 +963,17 @@ def components() -> dict[str, Any]:
                     },
                     "Cache-Control": ref("headers", "CacheControl"),
                     "Set-Cookie": ref("headers", "SetCookie"),
+                },
+            ),
+            "AdminUnauthorized": response(
+                "The mock runs with --admin-token and the request did not present it.",
+                content=json_content(ref("schemas", "AdminError")),
+                headers={
+                    "WWW-Authenticate": {
+                        "description": '`Bearer realm="mock-ims admin"`.',
+                        "schema": {"type": "string"},
+                        "required": True,
+                    }
                 },
             ),
             "AdminError": response(

@@ -12,10 +12,12 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from mock_ims.admin.routes import admin_routes
 from mock_ims.app import create_app, ims_routes
-from mock_ims.context import Context
+from mock_ims.config import default_config
+from mock_ims.context import Context, Settings
 from mock_ims.endpoints.discovery import not_found
 from mock_ims.openapi import document
 from tests.conftest import BASE
@@ -36,10 +38,10 @@ FORM = "application/x-www-form-urlencoded"
 AUTH = (CLIENT_ID, CLIENT_SECRET)
 
 
-def served_operations() -> set[tuple[str, str]]:
+def operations_of(routes: list[BaseRoute]) -> set[tuple[str, str]]:
     """(path, method) of every route, HEAD aside (it is implied by GET, RFC 9110 §9.3.2)."""
     operations = set()
-    for route in ims_routes():
+    for route in routes:
         assert isinstance(route, Route)
         if route.endpoint is not_found:
             continue  # the catch-all: 404 for unknown paths, 405 for unknown methods
@@ -62,8 +64,23 @@ def test_the_document_is_valid_openapi_3_1() -> None:
     validate_spec(doc)
 
 
-def test_every_route_is_documented_and_nothing_else() -> None:
-    assert documented_operations(document(BASE)) == served_operations()
+def test_every_ims_route_is_documented_with_exactly_its_methods() -> None:
+    documented = documented_operations(document(BASE))
+    assert operations_of(ims_routes()) <= documented
+    ims_paths = {path for path, _ in operations_of(ims_routes())}
+    assert {op for op in documented if op[0] in ims_paths} == operations_of(ims_routes())
+
+
+def test_the_journal_is_documented_with_exactly_its_methods() -> None:
+    documented = documented_operations(document(BASE))
+    journal = {op for op in operations_of(admin_routes()) if op[0] == "/__admin/journal"}
+    assert journal == {("/__admin/journal", "get"), ("/__admin/journal", "delete")}
+    assert {op for op in documented if op[0] == "/__admin/journal"} == journal
+
+
+def test_everything_documented_is_served(ims_context: Context) -> None:
+    app = create_app(ims_context.settings, context=ims_context)
+    assert documented_operations(document(BASE)) <= operations_of(list(app.routes))
 
 
 def test_operation_ids_are_unique() -> None:
@@ -300,6 +317,18 @@ async def generic_refusals(ims: httpx.AsyncClient) -> None:
                 assert too_big.status_code == 413, (method, path)
 
 
+async def admin_token_refusals(conformance: Conformance) -> None:
+    """The journal behind --admin-token, asked without it."""
+    ctx = Context(Settings(default_config(), admin_token="admin-secret"))
+    transport = httpx.ASGITransport(app=create_app(ctx.settings, context=ctx))
+    hooks = {"response": [conformance.check]}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE, event_hooks=hooks) as client:
+        for method in ("GET", "DELETE"):
+            assert (await client.request(method, "/__admin/journal")).status_code == 401
+        headers = {"Authorization": "Bearer admin-secret"}
+        assert (await client.get("/__admin/journal", headers=headers)).status_code == 200
+
+
 async def malformed(ims: httpx.AsyncClient) -> None:
     for case in CASES.values():
         await ims.send(build(ims, case))
@@ -309,8 +338,9 @@ async def test_the_answers_of_a_normal_flow_conform(checked: httpx.AsyncClient) 
     await normal_flow(checked)
 
 
-async def test_the_answers_of_refusals_conform(checked: httpx.AsyncClient) -> None:
+async def test_the_answers_of_refusals_conform(checked: httpx.AsyncClient, conformance: Conformance) -> None:
     await refusals(checked)
+    await admin_token_refusals(conformance)
 
 
 async def test_the_answers_to_malformed_requests_conform(checked: httpx.AsyncClient) -> None:
@@ -323,6 +353,7 @@ async def test_these_checks_reach_every_documented_operation_and_status(
 ) -> None:
     for flow in (normal_flow, refusals, generic_refusals, malformed):
         await flow(checked)
+    await admin_token_refusals(conformance)
     doc = document(BASE)
     documented = {
         (path, method, status)
