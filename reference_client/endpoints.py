@@ -99,7 +99,7 @@ def _authorization_error(params: Any) -> AuthorizationFailed | AuthorizationDeni
         )
     # The code only, never the description: the query string is anyone's to write.
     shown = error if _ERROR_CODE.fullmatch(error) else "unknown"
-    return AuthorizationFailed(f"Adobe answered the sign-in with the error {shown!r}. Please try again.")
+    return AuthorizationFailed(f"Adobe answered the sign-in with the error code {shown}. Please try again.")
 
 
 async def callback(request: Request) -> Response:
