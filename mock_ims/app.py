@@ -14,8 +14,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_ims.admin.common import AdminError, admin_error_response
-from mock_ims.admin.journal import journal
+from mock_ims.admin.guard import AdminGuard
+from mock_ims.admin.routes import admin_routes
 from mock_ims.context import Context, Settings
+from mock_ims.dashboard import dashboard_routes
 from mock_ims.endpoints.authorize import authorize, login
 from mock_ims.endpoints.discovery import discovery, keys, not_found
 from mock_ims.endpoints.logout import logout
@@ -23,6 +25,7 @@ from mock_ims.endpoints.revoke import revoke
 from mock_ims.endpoints.token import token
 from mock_ims.endpoints.userinfo import profile, userinfo
 from mock_ims.endpoints.validate import validate_token
+from mock_ims.lightroom import lightroom_routes
 from mock_ims.openapi import openapi
 
 logger = logging.getLogger("mock_ims")
@@ -50,7 +53,6 @@ def ims_routes() -> list[BaseRoute]:
         Route("/ims/.well-known/openid-configuration", discovery, methods=GET),
         Route("/.well-known/openid-configuration", discovery, methods=GET),
         Route("/openapi.json", openapi, methods=GET),
-        Route("/__admin/journal", journal, methods=["GET", "DELETE"]),
         Route("/ims/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
     return routes
@@ -121,8 +123,8 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
             await ctx.store.close()
 
     app = Starlette(
-        routes=ims_routes(),
-        middleware=[Middleware(LazyStartup, ctx=ctx)],
+        routes=ims_routes() + lightroom_routes() + admin_routes() + dashboard_routes(),
+        middleware=[Middleware(AdminGuard, token=settings.admin_token), Middleware(LazyStartup, ctx=ctx)],
         exception_handlers={AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
     )

@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mock_ims import __version__
 from mock_ims.config import ConfigError, MockConfig, load_config
 from mock_ims.context import Settings
 from mock_ims.keys import KeySet
 from mock_ims.server import bind_socket, is_loopback, run, url_for
 from mock_ims.store import StoreError, open_store
+from mock_ims.version import __version__
 
 DEFAULT_PORT = 8765
 

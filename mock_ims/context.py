@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from mock_ims.clock import Clock
 from mock_ims.config import MockConfig
+from mock_ims.faults import Faults
 from mock_ims.journal import Journal
 from mock_ims.keys import KeySet
 from mock_ims.ledger import Ledger
@@ -44,6 +45,7 @@ class Context:
         self.registry = Registry(self.store, settings.config)
         self.ledger = Ledger(self.store, self.signer)
         self.journal = Journal(self.store, settings.config.journal_limit)
+        self.faults = Faults(self.store)
         self.started = False
 
     async def startup(self) -> None:

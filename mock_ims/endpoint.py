@@ -13,9 +13,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_ims import faults
 from mock_ims.context import context
 from mock_ims.errors import AuthorizationRedirect, ErrorPage, OAuthError
-from mock_ims.journal import OK, REFUSED, Event, kept_headers, mask_params
+from mock_ims.journal import FAULT, OK, REFUSED, Event, kept_headers, mask_params
 from mock_ims.params import Params, read_params
 from mock_ims.responses import error_response
 
@@ -52,6 +53,34 @@ def mask_location(location: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, masked(parts.query), masked(parts.fragment)))
 
 
+async def _answer(request: Request, handler: Handler, event: Event, name: str) -> Response:
+    """Read the parameters, play any matching fault, then run the endpoint's own logic."""
+    ctx = context(request)
+    params_error: OAuthError | None = None
+    try:
+        params = await read_params(request)
+    except OAuthError as exc:
+        params, params_error = Params(), exc  # a fault (e.g. ims-down) still takes precedence
+    event.params = dict(params.values)
+    event.param_sources = dict(params.sources)
+    event.client_id = params.get("client_id") or (params.basic[0] if params.basic else None)
+    event.grant_type = params.get("grant_type")
+    rule = await ctx.faults.take(name, event.client_id, event.grant_type)
+    if rule is not None:
+        event.fault = rule.id
+        answer = await faults.apply(rule, request)
+        if answer is not None:
+            event.outcome = FAULT
+            event.reason = f"injected fault {rule.id}" + (
+                f" (scenario {rule.scenario})" if rule.scenario else ""
+            )
+            return answer
+        event.note(f"delayed {rule.delay:g}s by fault {rule.id}")
+    if params_error is not None:
+        raise params_error
+    return await handler(request, params, event)
+
+
 def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -65,12 +94,7 @@ def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
                 headers=kept_headers(request.headers),
             )
             try:
-                params = await read_params(request)
-                event.params = dict(params.values)
-                event.param_sources = dict(params.sources)
-                event.client_id = params.get("client_id") or (params.basic[0] if params.basic else None)
-                event.grant_type = params.get("grant_type")
-                response = await handler(request, params, event)
+                response = await _answer(request, handler, event, name)
             except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
                 response = error_response(exc)
                 event.refuse(*_describe(exc))

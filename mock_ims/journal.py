@@ -7,6 +7,7 @@ holding one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,8 @@ class Event:
     fault: str | None = None
 
     def refuse(self, error: str | None, reason: str) -> None:
-        self.outcome = REFUSED
+        if self.outcome != FAULT:  # an injected refusal stays a fault
+            self.outcome = REFUSED
         self.error = error
         self.reason = reason
 
@@ -124,6 +126,7 @@ class Event:
             "revoked": self.revoked,
             "location": self.location,
             "fault": self.fault,
+            "pid": os.getpid(),
         }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims import __version__
+from mock_ims.version import __version__
 
 
 def document(base_url: str) -> dict[str, Any]:

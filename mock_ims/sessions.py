@@ -6,7 +6,9 @@ to the browser by a CSRF cookie and can be answered once.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -20,33 +22,56 @@ CSRF_COOKIE = "mock_ims_csrf"
 COOKIE_PATH = "/ims"
 
 
-async def current_user(ctx: Context, request: Request, now_ms: int) -> tuple[str, UserConfig] | None:
-    """The session id and user the browser is signed in as, if the session is still valid."""
-    sid = request.cookies.get(SSO_COOKIE)
-    if not sid or len(sid) > 128:
+@dataclass(frozen=True)
+class SignIn:
+    """A browser's sign-in at the mock. `sid` is public (tokens carry it as their `sid` claim);
+    the cookie also holds a secret only its hash is stored for, so a token cannot forge it."""
+
+    sid: str
+    user: UserConfig
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def current_user(ctx: Context, request: Request, now_ms: int) -> SignIn | None:
+    """Who the browser is signed in as, if its session is still valid."""
+    cookie = request.cookies.get(SSO_COOKIE) or ""
+    sid, _, secret = cookie.partition(".")
+    if not sid or not secret or len(cookie) > 128:
         return None
     doc = await ctx.store.get("sessions", sid)
     if doc is None or now_ms >= int(doc["expires_ms"]):
         return None
+    if not hmac.compare_digest(_digest(secret), str(doc.get("secret_sha256", ""))):
+        return None
     user = await ctx.registry.user(doc["user_id"])
-    return (sid, user) if user else None
+    return SignIn(sid, user) if user else None
 
 
-async def start_session(ctx: Context, user: UserConfig, now_ms: int) -> str:
-    sid = new_secret()
+async def start_session(ctx: Context, user: UserConfig, now_ms: int) -> tuple[SignIn, str]:
+    """A new sign-in session; returns it and the cookie value that proves it."""
+    sid, secret = new_secret(), new_secret()
     expires_ms = now_ms + ctx.config.session_lifetime * 1000
-    doc = {"sid": sid, "user_id": user.user_id, "created_ms": now_ms, "expires_ms": expires_ms}
+    doc = {
+        "sid": sid,
+        "secret_sha256": _digest(secret),
+        "user_id": user.user_id,
+        "created_ms": now_ms,
+        "expires_ms": expires_ms,
+    }
     await ctx.store.put("sessions", sid, doc, expires_ms=expires_ms)
-    return sid
+    return SignIn(sid, user), f"{sid}.{secret}"
 
 
 async def end_session(ctx: Context, sid: str) -> bool:
     return await ctx.store.delete("sessions", sid)
 
 
-def set_session_cookie(response: Response, sid: str, max_age: int, secure: bool) -> None:
+def set_session_cookie(response: Response, value: str, max_age: int, secure: bool) -> None:
     response.set_cookie(
-        SSO_COOKIE, sid, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure
+        SSO_COOKIE, value, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure
     )
 
 

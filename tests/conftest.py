@@ -16,6 +16,22 @@ from mock_ims.context import Context, Settings
 BASE = "http://127.0.0.1:8765"
 
 
+BROWSER_FIXTURES = frozenset({"page", "context", "browser", "playwright", "new_context"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last.
+
+    pytest-playwright's sync API keeps an event loop running in the main thread for the rest of
+    the session once a browser test starts, and asyncio tests cannot run after that. Tests that
+    use a browser fixture are marked `browser` here in case their module forgot.
+    """
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

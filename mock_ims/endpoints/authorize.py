@@ -30,7 +30,7 @@ from mock_ims.errors import (
     UnsupportedResponseTypeError,
 )
 from mock_ims.issuance import issue_code, issue_tokens
-from mock_ims.journal import Event
+from mock_ims.journal import FAULT, Event
 from mock_ims.params import Params
 from mock_ims.responses import redirect, with_params
 from mock_ims.scopes import ScopeError, has_duplicates, parse_scope
@@ -177,14 +177,15 @@ async def _approve(
     auth: AuthorizationRequest,
     client: ClientConfig,
     user: UserConfig,
-    sid: str | None,
+    signed_in: sessions.SignIn | None,
     now_ms: int,
     event: Event,
 ) -> Response:
     """The user is signed in and allowed: send the client what it asked for."""
-    new_session = sid is None
-    if sid is None:
-        sid = await sessions.start_session(ctx, user, now_ms)
+    cookie = None
+    if signed_in is None or signed_in.user.user_id != user.user_id:
+        signed_in, cookie = await sessions.start_session(ctx, user, now_ms)
+    sid = signed_in.sid
     event.user_id = user.user_id
     scopes = tuple(auth.scopes)
     answer: dict[str, str] = {}
@@ -233,9 +234,9 @@ async def _approve(
     if auth.state is not None:
         answer["state"] = auth.state
     response = redirect(with_params(auth.redirect_uri, answer, auth.response_mode))
-    if new_session:
+    if cookie is not None:
         sessions.set_session_cookie(
-            response, sid, ctx.config.session_lifetime, secure=request.url.scheme == "https"
+            response, cookie, ctx.config.session_lifetime, secure=request.url.scheme == "https"
         )
     return response
 
@@ -277,21 +278,29 @@ async def authorize(request: Request, params: Params, event: Event) -> Response:
         raise ErrorPage(f"{BROKEN_LINK}invalid value for parameter client_id", reason="unknown client_id")
     auth = _validate(client, params, event)
     now_ms = await ctx.now_ms()
+    consent_fault = await ctx.faults.take("consent", client.client_id, None)
+    if consent_fault is not None:
+        event.outcome = FAULT
+        event.fault = consent_fault.id
+        raise AuthorizationRedirect(
+            AccessDeniedError("the user denied the request", reason="consent-denied fault"),
+            redirect_uri=auth.redirect_uri,
+            state=auth.state,
+            response_mode=auth.response_mode,
+        )
 
     if ctx.config.auto_login:
         user = await ctx.registry.user_by_email(ctx.config.auto_login)
         if user is not None:
             event.note("auto_login")
             signed_in = await sessions.current_user(ctx, request, now_ms)
-            sid = signed_in[0] if signed_in and signed_in[1].user_id == user.user_id else None
-            return await _approve(ctx, request, auth, client, user, sid, now_ms, event)
+            return await _approve(ctx, request, auth, client, user, signed_in, now_ms, event)
 
     signed_in = await sessions.current_user(ctx, request, now_ms)
-    if signed_in and not {"login", "consent", "select_account"} & set(auth.prompt):
-        sid, user = signed_in
-        if _hint_matches(auth, user):
-            event.note("sso_session")
-            return await _approve(ctx, request, auth, client, user, sid, now_ms, event)
+    reprompt = {"login", "consent", "select_account"} & set(auth.prompt)
+    if signed_in and not reprompt and _hint_matches(auth, signed_in.user):
+        event.note("sso_session")
+        return await _approve(ctx, request, auth, client, signed_in.user, signed_in, now_ms, event)
     if "none" in auth.prompt:
         raise AuthorizationRedirect(
             LoginRequiredError("the user is not signed in (prompt=none)"),
@@ -357,8 +366,7 @@ async def login(request: Request, params: Params, event: Event) -> Response:
     if await ctx.store.claim("requests", rid, "answered_ms", now_ms) is None:
         raise ErrorPage("This sign-in page was already used.", reason="login request answered twice")
     signed_in = await sessions.current_user(ctx, request, now_ms)
-    sid = signed_in[0] if signed_in and signed_in[1].user_id == user.user_id else None
-    return await _approve(ctx, request, auth, client, user, sid, now_ms, event)
+    return await _approve(ctx, request, auth, client, user, signed_in, now_ms, event)
 
 
 async def _user_from_form(ctx: Context, params: Params) -> UserConfig | None:

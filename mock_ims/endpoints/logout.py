@@ -56,8 +56,8 @@ async def logout(request: Request, params: Params, event: Event) -> Response:
     record = await _end_token_grant(ctx, raw_token, now_ms, event)
     signed_in = await sessions.current_user(ctx, request, now_ms)
     if signed_in:
-        await sessions.end_session(ctx, signed_in[0])
-        event.user_id = event.user_id or signed_in[1].user_id
+        await sessions.end_session(ctx, signed_in.sid)
+        event.user_id = event.user_id or signed_in.user.user_id
     target = params.get("redirect_uri")
     response: Response
     if target:

@@ -66,7 +66,9 @@ def test_a_user_clicks_a_test_user_and_the_code_is_redeemed(page: Page, server: 
     assert "refresh_token" in response.json()
 
 
-def test_email_and_password_sign_in_and_a_wrong_password_shows_an_error(page: Page, server: RunningProcess) -> None:
+def test_email_and_password_sign_in_and_a_wrong_password_shows_an_error(
+    page: Page, server: RunningProcess
+) -> None:
     seen = catch_callback(page)
     page.goto(authorize_url(server))
     page.fill("#email", "bob@example.com")

@@ -12,13 +12,24 @@ from tests.helpers.processes import mock_ims_process
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mock_ims", *args], capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "mock_ims", *args], capture_output=True, text=True, timeout=30
+    )
 
 
 def test_help_explains_every_serve_option() -> None:
     result = run_cli("serve", "--help")
     assert result.returncode == 0
-    for option in ("--host", "--port", "--config", "--store", "--data-dir", "--workers", "--allow-remote", "--admin-token"):
+    for option in (
+        "--host",
+        "--port",
+        "--config",
+        "--store",
+        "--data-dir",
+        "--workers",
+        "--allow-remote",
+        "--admin-token",
+    ):
         assert option in result.stdout
 
 
@@ -71,7 +82,9 @@ def test_sqlite_state_survives_a_restart(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'state.db'}"
     auth = ("mock-partner-app", "mock-partner-secret")
     with mock_ims_process("--store", store, data_dir=tmp_path) as server:
-        token = httpx.post(f"{server.url}/ims/token/v3", data={"grant_type": "client_credentials"}, auth=auth).json()
+        token = httpx.post(
+            f"{server.url}/ims/token/v3", data={"grant_type": "client_credentials"}, auth=auth
+        ).json()
     with mock_ims_process("--store", store, data_dir=tmp_path) as server:
         answer = httpx.post(
             f"{server.url}/ims/validate_token/v1",

@@ -149,3 +149,16 @@ async def test_client_credentials(ims: httpx.AsyncClient) -> None:
     assert set(body) == {"access_token", "token_type", "expires_in"}
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["user_id"].endswith("@techacct.adobe.com")
+
+
+async def test_the_sid_claim_of_a_token_cannot_be_replayed_as_the_sso_cookie(ims: httpx.AsyncClient) -> None:
+    body = await tokens_for(ims)
+    sid = jwt.decode(body["access_token"], options={"verify_signature": False})["sid"]
+    ims.cookies.clear()
+    ims.cookies.set("mock_ims_sso", sid, path="/ims")
+    from tests.helpers.flows import authorize_params
+
+    response = await ims.get("/ims/authorize/v2", params=authorize_params())
+    assert response.status_code == 200  # the login page: the sid alone signs nobody in
+    ims.cookies.set("mock_ims_sso", f"{sid}.guess", path="/ims")
+    assert (await ims.get("/ims/authorize/v2", params=authorize_params())).status_code == 200
