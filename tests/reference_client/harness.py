@@ -48,7 +48,6 @@ class Hosts(httpx.AsyncBaseTransport):
         self.transports = {
             httpx.URL(url).netloc.decode(): httpx.ASGITransport(app=app) for url, app in apps.items()
         }
-        self.token_responses: list[dict[str, Any]] = []  # every token the mock handed out, ID tokens too
 
     def add(self, url: str, app: ASGIApp) -> None:
         self.transports[httpx.URL(url).netloc.decode()] = httpx.ASGITransport(app=app)
@@ -57,13 +56,28 @@ class Hosts(httpx.AsyncBaseTransport):
         transport = self.transports.get(request.url.netloc.decode())
         if transport is None:
             raise httpx.ConnectError(f"nothing listens at {request.url.netloc.decode()}", request=request)
-        response = await transport.handle_async_request(request)
-        if request.url.path.startswith("/ims/token") and response.status_code == 200:
-            body = await response.aread()
-            with contextlib.suppress(ValueError):
-                self.token_responses.append(json.loads(body))
-            return httpx.Response(response.status_code, headers=response.headers, content=body)
-        return response
+        return await transport.handle_async_request(request)
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Passes requests on, keeping every token response: the tokens IMS handed the client,
+    ID tokens included (the mock's ledger has no ID tokens)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.token_responses: list[dict[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not request.url.path.startswith("/ims/token") or response.status_code != 200:
+            return response
+        body = await response.aread()
+        with contextlib.suppress(ValueError):
+            self.token_responses.append(json.loads(body))
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
     def issued_tokens(self) -> list[str]:
         kinds = ("access_token", "refresh_token", "id_token")
@@ -76,7 +90,7 @@ def settings_for(data_dir: Path, ims_url: str = MOCK_URL, **overrides: Any) -> S
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         redirect_uri=f"{APP_URL}/callback",
-        lightroom_base_url=LIGHTROOM_URL,
+        lightroom_base_url=MOCK_URL,  # the mock serves the Lightroom stub too
         data_dir=data_dir,
         encryption_key=generate_key(),
         http_timeout=5.0,
@@ -93,6 +107,7 @@ class InProcess:
     components: Components
     app: Starlette
     hosts: Hosts
+    recorder: RecordingTransport
     browser: httpx.AsyncClient
     clock: FakeClock
     others: list[httpx.AsyncClient] = field(default_factory=list)
@@ -165,12 +180,13 @@ async def in_process(
     hosts = Hosts({MOCK_URL: mock_app, **(extra_apps or {})})
     clock = FakeClock(await mock.now_ms())
     settings = settings_for(data_dir, **overrides)
-    components = Components.build(settings, clock=clock, http=httpx.AsyncClient(transport=hosts))
+    recorder = RecordingTransport(hosts)
+    components = Components.build(settings, clock=clock, http=httpx.AsyncClient(transport=recorder))
     app = create_app(settings, components=components)
     hosts.add(APP_URL, app)
     hosts.add(APP_URL.replace("127.0.0.1", "localhost"), app)
     browser = httpx.AsyncClient(transport=hosts, base_url=APP_URL)
-    return InProcess(mock, settings, components, app, hosts, browser, clock)
+    return InProcess(mock, settings, components, app, hosts, recorder, browser, clock)
 
 
 SCOPES = ("openid", "AdobeID", "lr_partner_apis", "offline_access")

@@ -1,8 +1,6 @@
-"""The Lightroom account on the profile page, against a small stand-in for the Lightroom API.
-
-The stand-in answers as IMS_FACTS.md §6 describes Lightroom: JSON behind `while (1) {}`, 401
-for a missing token, 403 with code 4300 for an expired one. (The mock's own Lightroom stub is
-exercised end to end in test_browser.py.)
+"""The Lightroom account on the profile page: against the mock's Lightroom stub, and against
+small stand-ins that answer as IMS_FACTS.md §6 describes Lightroom (JSON behind `while (1) {}`,
+401 for a missing token, 403 with code 4300 for an expired one) in ways the stub does not.
 """
 
 from __future__ import annotations
@@ -57,7 +55,12 @@ class Lightroom:
 
 
 async def signed_in(ims_context: Context, tmp_path: Path, lightroom: Lightroom) -> InProcess:
-    rc = await in_process(ims_context, tmp_path / "data", extra_apps={LIGHTROOM_URL: lightroom.app()})
+    rc = await in_process(
+        ims_context,
+        tmp_path / "data",
+        extra_apps={LIGHTROOM_URL: lightroom.app()},
+        lightroom_base_url=LIGHTROOM_URL,
+    )
     await rc.sign_in()
     return rc
 
@@ -138,6 +141,7 @@ async def test_lightroom_refusing_even_a_fresh_token_is_a_note(
         ims_context,
         tmp_path / "data",
         extra_apps={LIGHTROOM_URL: Starlette(routes=[Route("/v2/account", always_refuse)])},
+        lightroom_base_url=LIGHTROOM_URL,
     )
     closing.append(rc)
     await rc.sign_in()
@@ -157,6 +161,7 @@ async def test_lightroom_answering_nonsense_is_a_note(
         ims_context,
         tmp_path / "data",
         extra_apps={LIGHTROOM_URL: Starlette(routes=[Route("/v2/account", nonsense)])},
+        lightroom_base_url=LIGHTROOM_URL,
     )
     closing.append(rc)
     await rc.sign_in()
@@ -165,9 +170,38 @@ async def test_lightroom_answering_nonsense_is_a_note(
     assert "id=lightroom-unavailable" in page.text
 
 
-async def test_lightroom_not_answering_leaves_the_ims_profile_shown(rc: InProcess) -> None:
+async def test_lightroom_not_answering_leaves_the_ims_profile_shown(
+    ims_context: Context, tmp_path: Path, closing: list[InProcess]
+) -> None:
+    rc = await in_process(ims_context, tmp_path / "data", lightroom_base_url=LIGHTROOM_URL)  # nothing there
+    closing.append(rc)
     await rc.sign_in()
-    page = await rc.browser.get("/profile")  # nothing serves LIGHTROOM_URL in this fixture
+    page = await rc.browser.get("/profile")
     assert page.status_code == 200
     assert "<dd id=email>alice@example.com</dd>" in page.text
     assert "Lightroom is unavailable right now" in page.text
+
+
+# --- the mock's Lightroom stub -----------------------------------------------------------------
+
+
+async def test_the_mocks_lightroom_stub_shows_each_users_entitlement(rc: InProcess) -> None:
+    await rc.sign_in()
+    assert "<dd id=lr-entitlement>subscriber</dd>" in (await rc.browser.get("/profile")).text
+    bob = rc.new_browser()
+    await rc.sign_in(user="bob@example.com", browser=bob)
+    assert "<dd id=lr-entitlement>trial</dd>" in (await bob.get("/profile")).text
+    [call, _] = await rc.journal(endpoint="lightroom.account")
+    assert call["outcome"] == "ok"
+    assert call["headers"]["x-api-key"] == CLIENT_ID
+    assert call["headers"]["authorization"] == "Bearer"
+
+
+async def test_an_expired_token_at_the_lightroom_stub_is_refreshed_once_for_both_apis(rc: InProcess) -> None:
+    await rc.sign_in()
+    await rc.mock.clock.advance(86_400)
+    page = await rc.browser.get("/profile")
+    assert "<dd id=lr-entitlement>subscriber</dd>" in page.text
+    assert await refreshes(rc) == 1
+    outcomes = [(e["status"], e["outcome"]) for e in await rc.journal(endpoint="lightroom.account")]
+    assert outcomes == [(403, "refused"), (200, "ok")]

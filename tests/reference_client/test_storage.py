@@ -34,7 +34,7 @@ def write_tokens_row(rc: InProcess, sql: str, *args: object) -> None:
 
 async def all_tokens_the_mock_issued(rc: InProcess) -> list[str]:
     ledger = [record.raw for record in await rc.mock.ledger.all()]
-    return ledger + rc.hosts.issued_tokens()
+    return ledger + rc.recorder.issued_tokens()
 
 
 async def test_the_data_directory_holds_no_token_in_any_encoding(rc: InProcess) -> None:
