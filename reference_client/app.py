@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,11 +25,12 @@ logger = logging.getLogger("reference_client")
 access_logger = logging.getLogger("reference_client.access")
 
 
-def routes() -> list[Route]:
+def routes(callback_path: str = "/callback") -> list[Route]:
+    """The routes; the callback lives wherever the registered redirect URI points."""
     return [
         Route("/", endpoints.home, methods=["GET"]),
         Route("/login", endpoints.login, methods=["GET"]),
-        Route("/callback", endpoints.callback, methods=["GET"]),
+        Route(callback_path, endpoints.callback, methods=["GET"]),
         Route("/profile", endpoints.profile, methods=["GET"]),
         Route("/logout", endpoints.logout, methods=["POST"]),
         Route("/healthz", endpoints.health, methods=["GET"]),
@@ -106,7 +108,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> S
             await parts.aclose()
 
     app = Starlette(
-        routes=routes(),
+        routes=routes(urlsplit(settings.redirect_uri).path),
         middleware=[Middleware(AccessLog)],
         exception_handlers={
             PageError: _page_error,

@@ -19,6 +19,7 @@ from reference_client.database import Database, digest
 
 COOKIE_NAME = "rc_session"
 SESSION_LIFETIME_S = 14 * 86_400  # as long as an IMS refresh token lives
+ANONYMOUS_LIFETIME_S = 3_600  # a session that only holds pending logins
 MAX_COOKIE_LENGTH = 128
 
 
@@ -65,11 +66,12 @@ class SessionStore:
     async def create(self, user_id: str | None = None) -> Session:
         now = self.clock.now_ms()
         self.database.execute("DELETE FROM sessions WHERE expires_ms<=?", (now,))
+        lifetime_s = ANONYMOUS_LIFETIME_S if user_id is None else SESSION_LIFETIME_S
         session = Session(
             id=secrets.token_urlsafe(32),
             user_id=user_id,
             csrf_token=secrets.token_urlsafe(32),
-            expires_ms=now + SESSION_LIFETIME_S * 1000,
+            expires_ms=now + lifetime_s * 1000,
         )
         self.database.execute(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
@@ -93,7 +95,7 @@ class SessionStore:
         response.set_cookie(
             COOKIE_NAME,
             session.id,
-            max_age=SESSION_LIFETIME_S,
+            max_age=max(0, (session.expires_ms - self.clock.now_ms()) // 1000),
             path="/",
             httponly=True,
             samesite="lax",

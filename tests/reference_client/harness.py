@@ -150,7 +150,7 @@ class InProcess:
         answer = await client.post(f"{MOCK_URL}/ims/login", data=form)
         assert answer.status_code == 302, answer.text
         location: str = answer.headers["location"]
-        assert location.startswith(APP_URL + "/callback?"), location
+        assert location.startswith(f"{self.settings.redirect_uri}?"), location
         return location
 
     async def sign_in(

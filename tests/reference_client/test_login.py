@@ -7,6 +7,7 @@ reached IMS, so "refused before the code is used" means: no token request carrie
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -14,13 +15,22 @@ import httpx
 import jwt
 import pytest
 
+from mock_ims.context import Context
 from mock_ims.keys import ID_TOKEN_KID
 from reference_client.errors import IdTokenRejected
 from reference_client.idtoken import validate_id_token
 from reference_client.sessions import SessionStore
 from reference_client.state import STATE_LIFETIME_S
 from tests.helpers.flows import CLIENT_ID
-from tests.reference_client.harness import APP_URL, MOCK_URL, InProcess, code_id, mint_code, presentations
+from tests.reference_client.harness import (
+    APP_URL,
+    MOCK_URL,
+    InProcess,
+    code_id,
+    in_process,
+    mint_code,
+    presentations,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -216,6 +226,25 @@ async def test_login_on_another_host_name_moves_to_the_redirect_uris_host_first(
     response = await rc.browser.get("http://localhost:8000/login")
     assert response.status_code == 302
     assert response.headers["location"] == f"{APP_URL}/login?canonical=1"
+
+
+async def test_the_callback_is_served_at_the_registered_redirect_uris_path(
+    ims_context: Context, tmp_path: Path
+) -> None:
+    rc = await in_process(ims_context, tmp_path / "data", redirect_uri=f"{APP_URL}/oauth/adobe/return")
+    try:
+        assert query(await rc.start_login())["redirect_uri"] == f"{APP_URL}/oauth/adobe/return"
+        assert (await rc.sign_in()).headers["location"] == "/profile"
+        assert (await rc.browser.get("/callback")).status_code == 404
+    finally:
+        await rc.aclose()
+
+
+async def test_a_session_begun_before_sign_in_is_short_lived(rc: InProcess) -> None:
+    response = await rc.browser.get("/login")
+    assert "Max-Age=3600" in response.headers["set-cookie"]
+    callback = await rc.browser.get(await rc.answer_login(await rc.start_login()))
+    assert f"Max-Age={14 * 86_400}" in callback.headers["set-cookie"]
 
 
 async def test_the_pages_forbid_scripts_framing_and_referrers(rc: InProcess) -> None:
