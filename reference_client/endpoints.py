@@ -32,6 +32,7 @@ from reference_client.errors import (
 )
 from reference_client.idtoken import validate_id_token
 from reference_client.ims import IMSRefused
+from reference_client.sessions import Session
 from reference_client.state import StateProblem, StateRejected
 from reference_client.token_manager import parse_token_response
 from reference_client.upstream import UpstreamUnavailable
@@ -136,7 +137,7 @@ async def callback(request: Request) -> Response:
     except IdTokenRejected:
         await c.tokens.revoke(tokens)  # tokens of a sign-in we do not trust are not kept
         raise
-    await c.tokens.start(identity.user_id, body)
+    await c.tokens.start(identity.user_id, tokens)
     signed_in = await c.sessions.sign_in(session, identity.user_id)
     response = redirect("/profile")
     c.sessions.set_cookie(response, signed_in)
@@ -159,14 +160,36 @@ async def _settled(work: dict[str, Callable[[], Awaitable[Any]]]) -> dict[str, A
     return results
 
 
-async def _session_ended(c: Components, request: Request, reason: str) -> Response:
-    session = await c.sessions.load(request)
+async def _session_ended(c: Components, session: Session, reason: str) -> Response:
     logger.info("sending a user to sign in again: %s", reason)
+    await c.sessions.end(session)
     response = redirect("/?notice=session-ended")
-    if session is not None:
-        await c.sessions.end(session)
     c.sessions.clear_cookie(response)
     return response
+
+
+def _ims_failure(exc: Exception) -> Exception:
+    """What to show when the IMS profile could not be fetched."""
+    if isinstance(exc, UpstreamUnavailable):
+        return ServiceUnavailable(
+            f"Adobe IMS is not answering properly ({exc.detail}). Please try again soon."
+        )
+    if isinstance(exc, IMSRefused):
+        return ServiceUnavailable(f"Adobe IMS refused to renew your sign-in ({exc.error}).")
+    return exc
+
+
+def _lightroom_outcome(outcome: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The account, or the note that says why there is none (Lightroom is not worth an error page)."""
+    if isinstance(outcome, AccessTokenRejected):
+        return None, "Lightroom refused your access token, even a freshly renewed one."
+    if isinstance(outcome, UpstreamUnavailable):
+        return None, f"Lightroom is unavailable right now ({outcome.detail})."
+    if isinstance(outcome, IMSRefused):
+        return None, f"Adobe IMS refused to renew your sign-in for Lightroom ({outcome.error})."
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome, None
 
 
 async def profile(request: Request) -> Response:
@@ -182,36 +205,19 @@ async def profile(request: Request) -> Response:
             "lightroom": lambda: c.tokens.call(user_id, c.lightroom.account),
         }
     )
-    ims_profile, account = results["ims"], results["lightroom"]
-    for outcome in (ims_profile, account):
+    for outcome in results.values():
         if isinstance(outcome, LoginRequired):
-            return await _session_ended(c, request, outcome.reason)
+            return await _session_ended(c, session, outcome.reason)
+    ims_profile = results["ims"]
     if isinstance(ims_profile, AccessTokenRejected):
         # Refused even right after a refresh: these tokens are no good.
         await c.token_store.delete(user_id)
-        return await _session_ended(c, request, str(ims_profile))
-    if isinstance(ims_profile, UpstreamUnavailable):
-        raise ServiceUnavailable(
-            f"Adobe IMS is not answering properly ({ims_profile.detail}). Please try again soon."
-        )
-    if isinstance(ims_profile, IMSRefused):
-        raise ServiceUnavailable(f"Adobe IMS refused to renew your sign-in ({ims_profile.error}).")
-    if isinstance(ims_profile, BaseException):
-        raise ims_profile
-    note = None
-    if isinstance(account, AccessTokenRejected):
-        note = "Lightroom refused your access token, even a freshly renewed one."
-    elif isinstance(account, UpstreamUnavailable):
-        note = f"Lightroom is unavailable right now ({account.detail})."
-    elif isinstance(account, IMSRefused):
-        note = f"Adobe IMS refused to renew your sign-in for Lightroom ({account.error})."
-    elif isinstance(account, BaseException):
-        raise account
+        return await _session_ended(c, session, str(ims_profile))
+    if isinstance(ims_profile, Exception):
+        raise _ims_failure(ims_profile)
+    account, note = _lightroom_outcome(results["lightroom"])
     return pages.profile(
-        ims_profile=ims_profile,
-        lightroom_account=None if note else account,
-        lightroom_note=note,
-        csrf_token=session.csrf_token,
+        ims_profile=ims_profile, lightroom_account=account, lightroom_note=note, csrf_token=session.csrf_token
     )
 
 

@@ -17,7 +17,7 @@ import httpx
 import jwt
 
 from reference_client.clock import Clock
-from reference_client.config import Settings, check_url
+from reference_client.config import ConfigError, Settings, check_url
 from reference_client.errors import AccessTokenRejected
 from reference_client.state import PendingLogin
 from reference_client.upstream import UpstreamResponse, UpstreamUnavailable, call
@@ -90,7 +90,7 @@ class IMSClient:
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, clock: Clock) -> None:
         if settings.redirect_uri is None:
-            raise ValueError("REDIRECT_URI is not known yet: bind the server first (Settings.bound_to)")
+            raise ConfigError(["REDIRECT_URI: not known yet; bind the server first (Settings.bound_to)"])
         self.settings = settings
         self.redirect_uri = settings.redirect_uri
         self.http = http

@@ -102,9 +102,11 @@ class StateManager:
         now = self.clock.now_ms()
         if used_ms is not None:
             raise StateRejected(StateProblem.REUSED)
-        # Claimed before any other check: a state that was presented once is spent, whatever follows.
+        # Claimed before any other check: a state that was presented once is spent, whatever
+        # follows. Its secrets are wiped; only the fact that it was used is kept.
         claimed = self.database.execute(
-            "UPDATE login_states SET used_ms=? WHERE state_hash=? AND used_ms IS NULL", (now, key)
+            "UPDATE login_states SET used_ms=?, nonce='', code_verifier='' WHERE state_hash=? AND used_ms IS NULL",
+            (now, key),
         )
         if claimed.rowcount != 1:
             raise StateRejected(StateProblem.REUSED)

@@ -47,12 +47,10 @@ class TokenManager:
             self._locks[user_id] = lock
         return lock
 
-    async def start(self, user_id: str, token_response: dict[str, Any]) -> TokenSet:
+    async def start(self, user_id: str, tokens: TokenSet) -> None:
         """Store the tokens of a fresh login, replacing any the user had."""
-        tokens = parse_token_response(token_response, self.clock.now_ms())
         async with self.lock_for(user_id):
             await self.store.save(user_id, tokens)
-        return tokens
 
     async def access_token(self, user_id: str) -> str:
         stored = await self.store.load(user_id)

@@ -184,3 +184,24 @@ async def test_an_unexpected_bug_gives_a_plain_page_without_a_traceback(rc: InPr
     assert response.status_code == 500
     assert 'data-error-code="internal"' in response.text
     assert "secret detail" not in response.text and "Traceback" not in response.text
+
+
+async def test_a_profile_endpoint_refusing_even_a_fresh_token_ends_the_session(
+    ims_context: Context, tmp_path: Path
+) -> None:
+    rc = await in_process(ims_context, tmp_path / "data")
+    try:
+        await rc.sign_in()
+        rc.hosts.add(
+            MOCK_URL,
+            Faulty(
+                create_mock_app(ims_context.settings, context=ims_context),
+                {"/ims/profile/v1": JSONResponse({"error": "invalid_token"}, 401)},
+            ),
+        )
+        response = await rc.browser.get("/profile")
+        assert response.headers["location"] == "/?notice=session-ended"
+        assert len([e for e in await rc.journal(endpoint="token") if e["grant_type"] == "refresh_token"]) == 1
+        assert rc.components.token_store.user_ids() == []
+    finally:
+        await rc.aclose()

@@ -117,3 +117,11 @@ def test_the_pkce_challenge_is_s256_of_the_verifier() -> None:
     )
     assert "=" not in s256("x" * 43)
     assert len(base64.urlsafe_b64decode(s256("x" * 43) + "=")) == 32
+
+
+async def test_a_used_state_keeps_no_verifier_or_nonce(
+    states: StateManager, session: Session, database: Database
+) -> None:
+    login = await states.begin(session)
+    await states.consume(session, login.state)
+    assert list(database.execute("SELECT nonce, code_verifier FROM login_states")) == [("", "")]
