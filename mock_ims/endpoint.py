@@ -53,7 +53,7 @@ def mask_location(location: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, masked(parts.query), masked(parts.fragment)))
 
 
-async def _answer(request: Request, handler: Handler, event: Event, name: str) -> Response:
+async def _answer(request: Request, handler: Handler, event: Event, name: str, browser: bool) -> Response:
     """Read the parameters, play any matching fault, then run the endpoint's own logic."""
     ctx = context(request)
     params_error: OAuthError | None = None
@@ -77,11 +77,19 @@ async def _answer(request: Request, handler: Handler, event: Event, name: str) -
             return answer
         event.note(f"delayed {rule.delay:g}s by fault {rule.id}")
     if params_error is not None:
+        if browser:
+            # A page the user sees: nothing can be redirected safely yet (RFC 6749 §4.1.2.1 ¶1).
+            raise ErrorPage(
+                params_error.description, status_code=params_error.status_code, reason=params_error.reason
+            ) from params_error
         raise params_error
     return await handler(request, params, event)
 
 
-def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
+def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], Endpoint]:
+    """Wrap a handler; `browser` endpoints (a page the user sees) answer unreadable
+    parameters with the HTML error page instead of JSON."""
+
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             ctx = context(request)
@@ -94,7 +102,7 @@ def ims_endpoint(name: str) -> Callable[[Handler], Endpoint]:
                 headers=kept_headers(request.headers),
             )
             try:
-                response = await _answer(request, handler, event, name)
+                response = await _answer(request, handler, event, name, browser)
             except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
                 response = error_response(exc)
                 event.refuse(*_describe(exc))

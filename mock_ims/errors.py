@@ -35,6 +35,16 @@ class InvalidRequestError(OAuthError):
     error = "invalid_request"
 
 
+class MethodNotAllowedError(InvalidRequestError):
+    """RFC 9110 §15.5.6: the method is not served here; the answer names those that are."""
+
+    status_code: int = 405
+
+    def __init__(self, description: str, *, allow: str, reason: str | None = None) -> None:
+        super().__init__(description, reason=reason)
+        self.allow = allow
+
+
 class InvalidClientError(OAuthError):
     """RFC 6749 §5.2: client authentication failed (IMS answers 400, not 401)."""
 

@@ -9,14 +9,13 @@ parameter, never a 500.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote_plus
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from mock_ims.errors import InvalidClientError, InvalidRequestError
+from mock_ims.multipart import parse_multipart
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_VALUE_LENGTH = 8192
@@ -97,9 +96,7 @@ async def _read_body(request: Request) -> bytes:
         if size > MAX_BODY_BYTES:
             raise InvalidRequestError(f"the body is larger than {MAX_BODY_BYTES} bytes", status_code=413)
         chunks.append(chunk)
-    body = b"".join(chunks)
-    request._body = body  # let request.form() reuse what was read
-    return body
+    return b"".join(chunks)
 
 
 async def _body_pairs(request: Request) -> list[tuple[str, str]]:
@@ -111,26 +108,12 @@ async def _body_pairs(request: Request) -> list[tuple[str, str]]:
     if media_type == FORM:
         return parse_urlencoded(body, "request body")
     if media_type == MULTIPART:
-        return await _multipart_pairs(request)
+        pairs = parse_multipart(body, content_type, max_parts=MAX_FIELDS)
+        for name, value in pairs:
+            _check_value(name, value)
+        return pairs
     shown = media_type or "no Content-Type"
     raise InvalidRequestError(f"unsupported Content-Type ({shown}); send {FORM} or {MULTIPART}")
-
-
-async def _multipart_pairs(request: Request) -> list[tuple[str, str]]:
-    try:
-        form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_VALUE_LENGTH)
-    except Exception as exc:  # the multipart parser raises several types for bad input
-        raise InvalidRequestError(f"malformed multipart body: {getattr(exc, 'detail', exc)}") from exc
-    pairs = []
-    try:
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                raise InvalidRequestError(f"parameter {name} is a file upload; send a plain field")
-            _check_value(name, value)
-            pairs.append((name, value))
-    finally:
-        await form.close()
-    return pairs
 
 
 def _authorization(params: Params, header: str | None) -> None:
@@ -142,16 +125,15 @@ def _authorization(params: Params, header: str | None) -> None:
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # binascii.Error, non-ASCII characters, invalid UTF-8
             raise InvalidClientError("malformed HTTP Basic credentials") from exc
         client_id, sep, secret = decoded.partition(":")
         if not sep:
             raise InvalidClientError("malformed HTTP Basic credentials: no ':' separator")
         # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
         params.basic = (unquote_plus(client_id), unquote_plus(secret))
-    elif scheme.lower() == "bearer":
-        if not credentials or len(credentials) > MAX_VALUE_LENGTH:
-            return
+    elif scheme.lower() == "bearer" and credentials:
+        # However long, it is a token to refuse as malformed (RFC 6750 §3.1), not a missing one.
         params.bearer = credentials
 
 

@@ -12,6 +12,7 @@ from mock_ims.errors import (
     ErrorPage,
     InsufficientScopeError,
     InvalidTokenError,
+    MethodNotAllowedError,
     OAuthError,
 )
 
@@ -25,6 +26,8 @@ class MissingTokenError(InvalidTokenError):
 
 def json_error(error: OAuthError) -> JSONResponse:
     headers = dict(NO_STORE)
+    if isinstance(error, MethodNotAllowedError):
+        headers["Allow"] = error.allow
     if isinstance(error, MissingTokenError):
         headers["WWW-Authenticate"] = 'Bearer realm="ims"'
     elif isinstance(error, InvalidTokenError | InsufficientScopeError):

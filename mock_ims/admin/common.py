@@ -28,7 +28,8 @@ def admin_error_response(exc: AdminError) -> JSONResponse:
 def int_param(value: str | None, name: str, *, default: int | None) -> Any:
     if value is None or value == "":
         return default
-    if not value.isdigit() or len(value) > 15:
+    # str.isdigit() is also true for '²' and other digits int() refuses or reads differently.
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
         raise AdminError(f"{name}: must be a non-negative whole number")
     return int(value)
 

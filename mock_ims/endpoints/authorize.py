@@ -266,7 +266,7 @@ async def _login_page(
     return response
 
 
-@ims_endpoint("authorize")
+@ims_endpoint("authorize", browser=True)
 async def authorize(request: Request, params: Params, event: Event) -> Response:
     """Start a sign-in: validate, then show the login page or answer at once (SSO, prompt)."""
     ctx = context(request)
@@ -311,7 +311,7 @@ async def authorize(request: Request, params: Params, event: Event) -> Response:
     return await _login_page(ctx, request, auth, client, now_ms)
 
 
-@ims_endpoint("login")
+@ims_endpoint("login", browser=True)
 async def login(request: Request, params: Params, event: Event) -> Response:
     """The login form's POST: Allow as a test user, Allow with email and password, or Deny."""
     ctx = context(request)

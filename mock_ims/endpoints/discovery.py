@@ -9,9 +9,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
 
 from mock_ims.context import context
 from mock_ims.endpoint import ims_endpoint
+from mock_ims.errors import MethodNotAllowedError
 from mock_ims.journal import Event
 from mock_ims.params import Params
 
@@ -64,9 +66,28 @@ async def keys(request: Request, params: Params, event: Event) -> Response:
     return JSONResponse(context(request).jwks, headers={"Cache-Control": "public, max-age=300"})
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods another route serves at this path (none: the path is unknown)."""
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.endpoint is not not_found:
+            match, _ = route.matches(request.scope)
+            if match == Match.PARTIAL:
+                return sorted(route.methods or ())
+    return []
+
+
 @ims_endpoint("unknown")
 async def not_found(request: Request, params: Params, event: Event) -> Response:
-    """An /ims/ path the mock does not serve: journalled so a partner sees the typo."""
+    """An /ims/ path the mock does not serve: journalled so a partner sees the typo.
+
+    A path that is served, with a method it is not served with, is a 405 (RFC 9110 §15.5.6).
+    """
+    allowed = _allowed_methods(request)
+    if allowed:
+        raise MethodNotAllowedError(
+            f"{request.method} is not served at {request.url.path}; allowed: {', '.join(allowed)}",
+            allow=", ".join(allowed),
+        )
     event.refuse("not_found", f"no IMS endpoint at {request.url.path}")
     return JSONResponse(
         {"error": "not_found", "error_description": f"no IMS endpoint at {request.url.path}"}, status_code=404

@@ -9,7 +9,7 @@ from mock_ims import jws
 from mock_ims.clientauth import authenticate_client
 from mock_ims.context import context
 from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import InvalidRequestError
+from mock_ims.errors import InvalidRequestError, MethodNotAllowedError
 from mock_ims.journal import Event
 from mock_ims.params import Params
 from mock_ims.tokens import TokenKind
@@ -23,7 +23,7 @@ async def revoke(request: Request, params: Params, event: Event) -> Response:
     """
     ctx = context(request)
     if request.method != "POST":
-        raise InvalidRequestError("revocation takes POST (RFC 7009 §2.1)", status_code=405)
+        raise MethodNotAllowedError("revocation takes POST (RFC 7009 §2.1)", allow="POST")
     raw = params.require("token")
     client = await authenticate_client(ctx, params, event)
     now_ms = await ctx.now_ms()

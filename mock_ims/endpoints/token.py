@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from mock_ims.clientauth import authenticate_client
 from mock_ims.context import context
 from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError
+from mock_ims.errors import MethodNotAllowedError, UnauthorizedClientError, UnsupportedGrantTypeError
 from mock_ims.grants import GRANTS
 from mock_ims.journal import Event
 from mock_ims.params import Params
@@ -19,7 +19,7 @@ from mock_ims.responses import NO_STORE
 async def token(request: Request, params: Params, event: Event) -> Response:
     """Trade a grant for tokens."""
     if request.method != "POST":
-        raise InvalidRequestError("the token endpoint takes POST (RFC 6749 §3.2)", status_code=405)
+        raise MethodNotAllowedError("the token endpoint takes POST (RFC 6749 §3.2)", allow="POST")
     grant_type = params.require("grant_type")
     client = await authenticate_client(context(request), params, event)
     grant = GRANTS.get(grant_type)

@@ -1,0 +1,105 @@
+"""What a check is: an id, a severity, the requirement it enforces, and a judge of observations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.model import Evidence, Severity, Verdict
+
+
+@dataclass
+class Judgement:
+    verdict: Verdict
+    summary: str
+    expected: str = ""
+    seen: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def passed(summary: str, **kwargs: Any) -> Judgement:
+    return Judgement(Verdict.PASS, summary, **kwargs)
+
+
+def failed(summary: str, **kwargs: Any) -> Judgement:
+    return Judgement(Verdict.FAIL, summary, **kwargs)
+
+
+def warned(summary: str, **kwargs: Any) -> Judgement:
+    return Judgement(Verdict.WARN, summary, **kwargs)
+
+
+def skipped(summary: str, **kwargs: Any) -> Judgement:
+    return Judgement(Verdict.SKIP, summary, **kwargs)
+
+
+def missed(severity: Severity, summary: str, **kwargs: Any) -> Judgement:
+    """FAIL for a required check, WARN for a recommended one."""
+    return failed(summary, **kwargs) if severity is Severity.REQUIRED else warned(summary, **kwargs)
+
+
+Judge = Callable[[Any], Judgement]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: Severity
+    requirement: str
+    description: str
+    probes: tuple[str, ...]
+    judge: Judge
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    check_id: str, *, severity: Severity, requirement: str, description: str, probes: tuple[str, ...]
+) -> Callable[[Judge], Judge]:
+    """Register a judge function as the check `check_id`."""
+
+    def register(judge: Judge) -> Judge:
+        if check_id in REGISTRY:
+            raise ValueError(f"check {check_id} registered twice")
+        REGISTRY[check_id] = Check(check_id, severity, requirement, description, probes, judge)
+        return judge
+
+    return register
+
+
+# ---- evidence helpers -------------------------------------------------------------------------
+
+JOURNAL_FIELDS = (
+    "seq",
+    "time",
+    "endpoint",
+    "version",
+    "method",
+    "client_id",
+    "grant_type",
+    "params",
+    "headers",
+    "auth",
+    "outcome",
+    "status",
+    "error",
+    "reason",
+    "notes",
+    "issued",
+    "consumed",
+    "revoked",
+)
+
+
+def journal_evidence(title: str, entries: list[dict[str, Any]]) -> Evidence:
+    return Evidence("journal", title, [{k: e.get(k) for k in JOURNAL_FIELDS} for e in entries])
+
+
+def screenshot_evidence(title: str, path: str | None) -> list[Evidence]:
+    return [Evidence("screenshot", title, path=path)] if path else []
+
+
+def note(title: str, data: Any) -> Evidence:
+    return Evidence("note", title, data)

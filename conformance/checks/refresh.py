@@ -1,0 +1,153 @@
+"""Refresh: when the access token expires, rotate, never storm, and recover from revocation.
+
+The probe advances the mock's clock; the partner's own clock does not move, so a partner sees
+the expiry when IMS (or Lightroom) answers 401/403 and must refresh then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.checks.base import (
+    Judgement,
+    check,
+    failed,
+    journal_evidence,
+    passed,
+    screenshot_evidence,
+    skipped,
+)
+from conformance.model import Severity
+from conformance.observations import Observations
+from conformance.probes import LoginRun, RefreshRun, Revisit, shows_user
+
+
+def _visit(run: RefreshRun, label: str) -> Revisit | None:
+    return next((v for v in run.visits if v.label == label), None)
+
+
+def _refresh_calls(run: RefreshRun) -> list[dict[str, Any]]:
+    return [e for v in run.visits for e in v.refreshes]
+
+
+@check(
+    "refresh.on-expiry",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §6; IMS: access tokens expire after 24 h and are renewed with the refresh token",
+    description="After the access token expires, the partner refreshes and keeps working.",
+    probes=("refresh",),
+)
+def refresh_when_the_token_expires(obs: Observations) -> Judgement:
+    run = obs.refresh
+    if run.login.error:
+        return failed("the login before the refresh did not complete", seen=run.login.error)
+    visit = _visit(run, "after-first-expiry")
+    if visit is None:
+        return failed("the probe did not get as far as the expiry")
+    evidence = [
+        journal_evidence("requests after the access token expired", visit.journal),
+        *screenshot_evidence("the page after expiry", visit.page.screenshot),
+    ]
+    if not visit.refreshes:
+        return failed(
+            "no refresh after the access token expired",
+            expected="grant_type=refresh_token, then the page works",
+            seen=f"page status {visit.page.status}",
+            evidence=evidence,
+        )
+    if not any(e.get("outcome") == "ok" for e in visit.refreshes):
+        return failed(f"the refresh was refused: {visit.refreshes[0].get('reason')}", evidence=evidence)
+    if visit.page.server_error or not shows_user(visit.page, run.login.user):
+        return failed(
+            "the partner refreshed but the page did not work afterwards",
+            seen=visit.page.text[:200],
+            evidence=evidence,
+        )
+    return passed("refreshed after expiry and kept working", evidence=evidence)
+
+
+@check(
+    "refresh.rotation",
+    severity=Severity.REQUIRED,
+    requirement="IMS: a refresh returns a new refresh token to store and use next; RFC 9700 §4.14.2",
+    description="The next refresh uses the newly issued refresh token.",
+    probes=("refresh",),
+)
+def use_the_rotated_refresh_token(obs: Observations) -> Judgement:
+    run = obs.refresh
+    first_visit = _visit(run, "after-first-expiry")
+    firsts = [e for e in (first_visit.refreshes if first_visit else []) if e.get("outcome") == "ok"]
+    if not firsts:
+        return skipped("no successful first refresh to rotate from (see refresh.on-expiry)")
+    rotated = [i for i in firsts[-1].get("issued") or [] if i != firsts[-1]["issued"][0]]
+    second_visit = _visit(run, "after-second-expiry")
+    seconds = second_visit.refreshes if second_visit else []
+    evidence = [journal_evidence("first refresh", firsts), journal_evidence("second refresh", seconds)]
+    if not seconds:
+        return failed("no refresh after the second expiry", evidence=evidence)
+    used = seconds[0].get("consumed")
+    if used in rotated and seconds[0].get("outcome") == "ok":
+        return passed("the second refresh used the rotated refresh token", evidence=evidence)
+    if used == firsts[-1].get("consumed"):
+        return failed("the second refresh reused the old, already used refresh token", evidence=evidence)
+    return failed(f"the second refresh failed: {seconds[0].get('reason')}", evidence=evidence)
+
+
+@check(
+    "refresh.no-storm",
+    severity=Severity.REQUIRED,
+    requirement="IMS: Adobe throttles integrations that create too many tokens; refresh only when needed",
+    description="No refresh while the access token is valid, and one refresh per expiry.",
+    probes=("refresh",),
+)
+def refresh_only_when_needed(obs: Observations) -> Judgement:
+    run = obs.refresh
+    early = [
+        e
+        for e in run.login.journal
+        if e.get("endpoint") == "token" and e.get("grant_type") == "refresh_token"
+    ]
+    for label in ("while-valid-1", "while-valid-2", "after-first-refresh"):
+        visit = _visit(run, label)
+        if visit is not None:
+            early += visit.refreshes
+    evidence = [journal_evidence("refreshes while the access token was valid", early)]
+    if early:
+        return failed(f"{len(early)} refresh(es) while the access token was still valid", evidence=evidence)
+    for label in ("after-first-expiry", "after-second-expiry"):
+        visit = _visit(run, label)
+        if visit is not None and len(visit.refreshes) > 1:
+            return failed(
+                f"{len(visit.refreshes)} refreshes for one expiry",
+                evidence=[journal_evidence("refreshes for one expiry", visit.refreshes)],
+            )
+    total = len(_refresh_calls(run))
+    return passed(f"{total} refresh(es), each only after the token expired", evidence=evidence)
+
+
+@check(
+    "refresh.revoked",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §5.2 (invalid_grant); IMS: after a user revokes the app, sign in again",
+    description="A revoked refresh token sends the user to log in again cleanly.",
+    probes=("refresh-revoked",),
+)
+def recover_from_a_revoked_refresh_token(obs: Observations) -> Judgement:
+    login, visit = obs.get("refresh-revoked")
+    login_: LoginRun = login
+    if visit is None:
+        return failed("the login before the revocation did not complete", seen=login_.error or "")
+    evidence = [
+        journal_evidence("requests after revocation and expiry", visit.journal),
+        *screenshot_evidence("where the user ended up", visit.page.screenshot),
+    ]
+    harness = obs.harness
+    at_login = harness is not None and visit.page.url.startswith(f"{harness.ims_url}/ims/authorize")
+    if visit.page.crashed:
+        return failed(f"the partner answered {visit.page.status}", evidence=evidence)
+    if visit.page.error and not at_login:
+        return failed(f"the page did not load: {visit.page.error}", evidence=evidence)
+    if shows_user(visit.page, login_.user) and not at_login:
+        return failed("the partner still shows the user as signed in", evidence=evidence)
+    where = "the IMS sign-in page" if at_login else f"a page with status {visit.page.status}"
+    return passed(f"the user was sent to {where}", evidence=evidence)

@@ -1,0 +1,185 @@
+"""`state`: present, unpredictable, verified, bound to the browser session, used once.
+
+RFC 6749 §10.12 (CSRF), RFC 9700 §4.7. Negative checks judge from both sides: the mock's journal
+shows whether the code was redeemed, and the browser shows whether a session was created.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from conformance.checks.base import (
+    Judgement,
+    check,
+    failed,
+    journal_evidence,
+    note,
+    passed,
+    screenshot_evidence,
+    warned,
+)
+from conformance.model import Severity
+from conformance.observations import Observations
+from conformance.probes import ForgedCallback, LoginRun
+from mock_ims.endpoint import mask_location
+
+MIN_BITS = 128
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def estimated_bits(state: str) -> float:
+    """A generous estimate of the randomness in a state value, from its length and alphabet."""
+    if UUID.fullmatch(state):
+        return 122.0  # a version 4 UUID has 122 random bits
+    if re.fullmatch(r"[0-9]+", state):
+        alphabet = 10
+    elif re.fullmatch(r"[0-9a-fA-F]+", state):
+        alphabet = 16
+    elif re.fullmatch(r"[A-Za-z0-9]+", state):
+        alphabet = 62
+    elif re.fullmatch(r"[A-Za-z0-9_\-]+=*", state) or re.fullmatch(r"[A-Za-z0-9+/]+=*", state):
+        alphabet = 64
+    else:
+        alphabet = 95
+    return len(state.rstrip("=")) * math.log2(alphabet)
+
+
+@check(
+    "state.present",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §10.12; IMS authorize/v2: state recommended to prevent CSRF",
+    description="The authorize request carries a state.",
+    probes=("login",),
+)
+def send_a_state(obs: Observations) -> Judgement:
+    run = obs.login
+    if run.authorize is None:
+        return failed("no authorize request was seen", seen=run.error or "")
+    evidence = [journal_evidence("authorize request", [run.authorize])]
+    if not run.state:
+        return failed(
+            "the authorize request has no state",
+            expected="a random state bound to the session",
+            evidence=evidence,
+        )
+    return passed(f"state sent ({len(run.state)} characters)", evidence=evidence)
+
+
+@check(
+    "state.unpredictable",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §10.10, §10.12 (state must not be guessable)",
+    description="The state differs on every login and carries at least 128 bits (WARN below 128, FAIL below 64 or when repeated).",
+    probes=("login", "second-login"),
+)
+def make_the_state_unpredictable(obs: Observations) -> Judgement:
+    first, second = obs.login.state, obs.second_login.state
+    if not first or not second:
+        return failed("no state to judge", seen=f"first={first!r}, second={second!r}")
+    evidence = [note("states of two logins", {"first": first, "second": second})]
+    if first == second:
+        return failed("two logins sent the same state", seen=first, evidence=evidence)
+    bits = min(estimated_bits(first), estimated_bits(second))
+    if bits < 64:
+        return failed(
+            f"the state carries about {bits:.0f} bits", expected=f">= {MIN_BITS} bits", evidence=evidence
+        )
+    if bits < MIN_BITS:
+        return warned(
+            f"the state carries about {bits:.0f} bits", expected=f">= {MIN_BITS} bits", evidence=evidence
+        )
+    return passed(f"states differ and carry about {bits:.0f} bits", evidence=evidence)
+
+
+def _judge_forged(result: ForgedCallback, what: str) -> Judgement:
+    evidence = [
+        note("callback delivered (code masked)", mask_location(result.callback_url)),
+        journal_evidence("token requests for the attacker's code", result.redeemed),
+        *screenshot_evidence("the partner's answer", result.landing.screenshot if result.landing else None),
+        *screenshot_evidence(
+            "the partner's profile page afterwards", result.profile.screenshot if result.profile else None
+        ),
+    ]
+    if result.redeemed:
+        return failed(
+            f"the partner redeemed an attacker's code delivered with {what}",
+            expected="the callback refused before the code is used",
+            seen=f"{len(result.redeemed)} token request(s) for the attacker's code",
+            evidence=evidence,
+        )
+    if result.shows_attacker():
+        return failed(
+            f"after a callback with {what}, the browser is signed in as the attacker", evidence=evidence
+        )
+    status = result.landing.status if result.landing else None
+    summary = f"a callback with {what} was refused; the code was never redeemed"
+    if status is not None and status >= 500:
+        summary += f" (but the partner answered {status}; prefer a clear 4xx page)"
+    return passed(summary, evidence=evidence)
+
+
+@check(
+    "state.verified",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §10.12; RFC 9700 §4.7 (verify state before using the code)",
+    description="A callback with a forged state is refused: the code is never redeemed and no session starts.",
+    probes=("forged-state",),
+)
+def refuse_a_forged_state(obs: Observations) -> Judgement:
+    result: ForgedCallback = obs.get("forged-state")
+    return _judge_forged(result, "a forged state")
+
+
+@check(
+    "state.missing-rejected",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §10.12 (a callback without the expected state is refused)",
+    description="A callback with no state is refused.",
+    probes=("missing-state",),
+)
+def refuse_a_missing_state(obs: Observations) -> Judgement:
+    result: ForgedCallback = obs.get("missing-state")
+    return _judge_forged(result, "no state")
+
+
+@check(
+    "state.bound-to-session",
+    severity=Severity.REQUIRED,
+    requirement="RFC 6749 §10.12 (state bound to the user-agent's session: login CSRF)",
+    description="A state issued to browser A is refused in browser B.",
+    probes=("other-session",),
+)
+def bind_the_state_to_the_session(obs: Observations) -> Judgement:
+    result: ForgedCallback = obs.get("other-session")
+    return _judge_forged(result, "another browser's state")
+
+
+@check(
+    "state.single-use",
+    severity=Severity.REQUIRED,
+    requirement="RFC 9700 §4.7.1; RFC 6749 §4.1.2, §10.5 (codes and states are single use)",
+    description="Replaying a finished callback does not redeem the code again.",
+    probes=("replay",),
+)
+def use_the_state_once(obs: Observations) -> Judgement:
+    run, replay = obs.get("replay")
+    run_: LoginRun = run
+    if replay is None:
+        return failed("the login did not complete, so there was no callback to replay", seen=run_.error or "")
+    evidence = [
+        note("callback replayed (code masked)", mask_location(replay.callback_url)),
+        journal_evidence(
+            "token requests during the replay", [e for e in replay.journal if e.get("endpoint") == "token"]
+        ),
+        *screenshot_evidence(
+            "the partner's answer to the replay", replay.landing.screenshot if replay.landing else None
+        ),
+    ]
+    if replay.redeemed:
+        return failed(
+            "the partner tried to redeem the code again when the callback was replayed",
+            seen=f"{len(replay.redeemed)} more token request(s) for the same code",
+            evidence=evidence,
+        )
+    return passed("the replayed callback did not redeem the code again", evidence=evidence)

@@ -1,0 +1,156 @@
+"""Tokens at rest: only on the backend, and encrypted there.
+
+The mock knows every token it issued to the partner, so the suite searches for those exact values
+and their encodings (conformance.leaks), in the declared storage and the partner's own logs, and in
+what the browser keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.checks.base import Judgement, check, failed, note, passed, skipped, warned
+from conformance.cookies import scan_cookies, scan_web_storage
+from conformance.leaks import Finding, Secret, needles_for
+from conformance.model import Evidence, Severity
+from conformance.observations import Observations
+from conformance.storage import StorageSpec, changed, scan, snapshot
+
+STORED_KINDS = ("access_token", "refresh_token")
+
+
+def storage_spec(obs: Observations) -> StorageSpec | None:
+    harness = obs.harness
+    if harness is None:
+        spec: StorageSpec | None = obs.extra.get("storage-spec")
+        return spec
+    declared = harness.partner.storage
+    if not declared.declared:
+        return None
+    return StorageSpec(
+        files=declared.files,
+        sqlite=declared.sqlite,
+        redis=declared.redis,
+        command=declared.command,
+        root=harness.partner.cwd,
+    )
+
+
+def issued_secrets(obs: Observations) -> list[Secret]:
+    """Every access and refresh token the mock issued to the partner during this run."""
+    harness = obs.harness
+    if harness is None:
+        secrets: list[Secret] = obs.extra.get("secrets", [])
+        return secrets
+    tokens = harness.ims.tokens.list(client_id=harness.client_id)
+    return [Secret(f"{t['kind']} {t['id']}", t["raw"]) for t in tokens if t["kind"] in STORED_KINDS]
+
+
+def _findings_evidence(findings: list[Finding]) -> Evidence:
+    return Evidence(
+        "storage",
+        "where tokens were found",
+        [
+            {"token": f.secret_label, "encoding": f.encoding, "location": f.location, "excerpt": f.excerpt}
+            for f in findings
+        ],
+    )
+
+
+@check(
+    "storage.written",
+    severity=Severity.RECOMMENDED,
+    requirement="Lightroom partner rule: tokens are kept on the backend (so they can be checked at rest)",
+    description="The declared storage changed during the run (else storage.encrypted is inconclusive).",
+    probes=("login",),
+)
+def write_the_declared_storage(obs: Observations) -> Judgement:
+    spec = storage_spec(obs)
+    if spec is None:
+        return skipped("the partner description declares no [storage]")
+    obs.login  # noqa: B018 - make sure a login has happened
+    before = obs.extra.get("storage-before")
+    if before is None:
+        return skipped("no snapshot of the storage was taken before the first login")
+    differences = changed(before, snapshot(spec))
+    if not differences:
+        return warned(
+            "nothing in the declared storage changed during login",
+            expected="the partner writes its tokens to the declared storage",
+            evidence=[
+                note("declared storage", {"files": spec.files, "sqlite": spec.sqlite, "redis": spec.redis})
+            ],
+        )
+    return passed(
+        f"{len(differences)} change(s) in the declared storage", evidence=[note("changes", differences[:50])]
+    )
+
+
+@check(
+    "storage.encrypted",
+    severity=Severity.REQUIRED,
+    requirement="Lightroom partner rule: user access and refresh tokens are stored with encryption at rest",
+    description="No token the mock issued is found at rest in plaintext, in any encoding, logs included.",
+    probes=("login", "refresh"),
+)
+def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
+    obs.login  # noqa: B018 - the tokens must exist before they can be looked for
+    spec = storage_spec(obs) or StorageSpec()
+    harness = obs.harness
+    logs = harness.partner_logs() if harness else []
+    secrets = issued_secrets(obs)
+    if not secrets:
+        return failed(
+            "the mock issued no access or refresh token to the partner, so there is nothing to look for"
+        )
+    result = scan(spec, needles_for(secrets), extra_files=logs)
+    looked = note("looked at", {"places": result.scanned, "notes": result.notes, "tokens": len(secrets)})
+    if result.findings:
+        first = result.findings[0]
+        return failed(
+            f"{len(result.findings)} token occurrence(s) at rest, e.g. {first.encoding} in {first.location}",
+            expected="tokens only as ciphertext",
+            seen=first.location,
+            evidence=[_findings_evidence(result.findings), looked],
+        )
+    if storage_spec(obs) is None and not logs:
+        return skipped("no [storage] declared and no partner log to scan")
+    return passed(f"none of {len(secrets)} tokens found in {len(result.scanned)} place(s)", evidence=[looked])
+
+
+def _browser_states(obs: Observations) -> list[tuple[str, Any]]:
+    states = [("login", obs.login.browser)]
+    if obs.has("refresh"):
+        states.append(("refresh", obs.refresh.browser))
+    return states
+
+
+@check(
+    "browser.no-tokens",
+    severity=Severity.REQUIRED,
+    requirement="Lightroom partner rule: store tokens on the backend server only",
+    description="Cookies, localStorage and sessionStorage hold no token, even inside decodable session cookies.",
+    probes=("login",),
+)
+def keep_tokens_out_of_the_browser(obs: Observations) -> Judgement:
+    obs.login  # noqa: B018 - tokens and browser state come from the login
+    needles = needles_for(issued_secrets(obs))
+    findings: list[Finding] = []
+    looked = 0
+    for _name, state in _browser_states(obs):
+        findings += scan_cookies(state.cookies, needles)
+        looked += len(state.cookies)
+        for kind, origins in (
+            ("localStorage", state.local_storage),
+            ("sessionStorage", state.session_storage),
+        ):
+            for origin, items in origins.items():
+                findings += scan_web_storage(kind, items, origin, needles)
+                looked += len(items)
+    if findings:
+        first = findings[0]
+        return failed(
+            f"a token is in the browser: {first.encoding} in {first.location}",
+            evidence=[_findings_evidence(findings)],
+        )
+    return passed(f"no token in {looked} cookie(s) and web storage item(s)")

@@ -1,0 +1,313 @@
+"""The partner description: a TOML file saying how to reach, drive and inspect a partner app.
+
+```toml
+[partner]
+base_url = "http://127.0.0.1:8000"
+start_login = "/login"        # a path, or "click:<CSS selector>" on base_url
+callback = "/callback"        # the redirect URI path the partner registered
+after_login = "/profile"      # where the profile shows
+needs_token = "/profile"      # a page that makes the partner use its access token
+logout = "post:/logout"       # optional: a path (GET), "post:<path>", or "click:<selector>" on after_login
+command = "python -m reference_client"                # optional: the suite starts and stops it
+env = { IMS_BASE_URL = "{ims_url}", IMS_CLIENT_ID = "{client_id}" }
+cwd = "."                     # where the command runs (relative to this file)
+ready_path = "/"              # answered once the app is up (default: base_url itself)
+
+[storage]                     # where the partner keeps tokens at rest (relative to cwd)
+files = ["var/**"]
+sqlite = ["var/tokens.db"]
+redis = []
+command = ""                  # a command whose output is a dump of the storage
+
+[ims]                         # optional: use a mock that is already running
+url = "http://127.0.0.1:8765"
+client_id = "..."
+client_secret = "..."
+admin_token = "..."
+
+[client]                      # optional: how the suite registers the partner in its own mock
+client_id = "conformance-partner"
+client_secret = "..."
+scopes = ["openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile"]
+```
+Placeholders `{ims_url}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`, `{lightroom_url}`,
+`{base_url}`, `{port}` are filled in everywhere in `[partner]` and `[storage]` strings.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+DEFAULT_SCOPES = ("openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile")
+PLACEHOLDERS = ("ims_url", "client_id", "client_secret", "redirect_uri", "lightroom_url", "base_url", "port")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class PartnerConfigError(ValueError):
+    """The partner description is wrong; the message names the key at fault."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """How to do something in the partner's UI: go to a path, POST to it, or click a selector."""
+
+    kind: str  # "goto", "post" or "click"
+    target: str
+
+    @classmethod
+    def parse(cls, raw: str, key: str) -> Action:
+        for prefix, kind in (("click:", "click"), ("post:", "post"), ("get:", "goto")):
+            if raw.startswith(prefix):
+                target = raw[len(prefix) :].strip()
+                if not target:
+                    raise PartnerConfigError(f"{key}: nothing after {prefix!r}")
+                return cls(kind, target)
+        if not raw.startswith("/"):
+            raise PartnerConfigError(
+                f"{key}: {raw!r} must be a path starting with '/', 'post:/path' or 'click:<selector>'"
+            )
+        return cls("goto", raw)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    files: tuple[str, ...] = ()
+    sqlite: tuple[str, ...] = ()
+    redis: tuple[str, ...] = ()
+    command: str | None = None
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.files or self.sqlite or self.redis or self.command)
+
+
+@dataclass(frozen=True)
+class ImsConfig:
+    url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    admin_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientRegistration:
+    client_id: str = "conformance-partner"
+    client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+
+
+@dataclass(frozen=True)
+class PartnerConfig:
+    base_url: str
+    start_login: Action
+    callback: str
+    after_login: str
+    needs_token: str
+    logout: Action | None
+    command: str | None
+    env: dict[str, str]
+    cwd: Path
+    ready_path: str
+    storage: StorageConfig
+    ims: ImsConfig
+    client: ClientRegistration
+    source: Path | None = None
+
+    @property
+    def redirect_uri(self) -> str:
+        return urljoin(self.base_url + "/", self.callback.lstrip("/"))
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.base_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    def filled(self, values: Mapping[str, str]) -> PartnerConfig:
+        """A copy with `{placeholders}` in the command, env and storage replaced."""
+
+        def fill(text: str, key: str) -> str:
+            def one(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name not in values:
+                    raise PartnerConfigError(
+                        f"{key}: unknown placeholder {{{name}}}; known: {', '.join(PLACEHOLDERS)}"
+                    )
+                return values[name]
+
+            return _PLACEHOLDER.sub(one, text)
+
+        storage = self.storage
+        return replace(
+            self,
+            command=fill(self.command, "partner.command") if self.command else None,
+            env={k: fill(v, f"partner.env.{k}") for k, v in self.env.items()},
+            storage=StorageConfig(
+                files=tuple(fill(f, "storage.files") for f in storage.files),
+                sqlite=tuple(fill(f, "storage.sqlite") for f in storage.sqlite),
+                redis=tuple(fill(f, "storage.redis") for f in storage.redis),
+                command=fill(storage.command, "storage.command") if storage.command else None,
+            ),
+        )
+
+
+def _table(data: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise PartnerConfigError(f"[{key}]: the table is required")
+        return {}
+    if not isinstance(value, Mapping):
+        raise PartnerConfigError(f"{key}: must be a table")
+    return value
+
+
+def _known(table: Mapping[str, Any], name: str, keys: set[str]) -> None:
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise PartnerConfigError(f"{name}.{unknown[0]}: unknown key (known: {', '.join(sorted(keys))})")
+
+
+def _str(
+    table: Mapping[str, Any], name: str, key: str, default: str | None = None, *, required: bool = False
+) -> str | None:
+    value = table.get(key, default)
+    if value is None:
+        if required:
+            raise PartnerConfigError(f"{name}.{key}: is required")
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise PartnerConfigError(f"{name}.{key}: must be a non-empty string")
+    return value
+
+
+def _path(table: Mapping[str, Any], name: str, key: str, default: str) -> str:
+    value = _str(table, name, key, default)
+    if value is None or not value.startswith("/"):
+        raise PartnerConfigError(f"{name}.{key}: {value!r} must be a path starting with '/'")
+    return value
+
+
+def _strings(table: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PartnerConfigError(f"{name}.{key}: must be a list of strings")
+    return tuple(value)
+
+
+def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConfig:
+    _known(data, "config", {"partner", "storage", "ims", "client"})
+    partner = _table(data, "partner", required=True)
+    _known(
+        partner,
+        "partner",
+        {
+            "base_url",
+            "start_login",
+            "callback",
+            "after_login",
+            "needs_token",
+            "logout",
+            "command",
+            "env",
+            "cwd",
+            "ready_path",
+        },
+    )
+    base_url = (_str(partner, "partner", "base_url", required=True) or "").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PartnerConfigError(
+            f"partner.base_url: {base_url!r} must be an http(s) URL such as http://127.0.0.1:8000"
+        )
+    env = partner.get("env", {})
+    if not isinstance(env, Mapping) or not all(isinstance(v, str) for v in env.values()):
+        raise PartnerConfigError("partner.env: must be a table of strings")
+    root = source.parent if source else Path.cwd()
+    cwd = root / (_str(partner, "partner", "cwd", ".") or ".")
+    if not cwd.is_dir():
+        raise PartnerConfigError(f"partner.cwd: {cwd} is not a directory")
+    logout_raw = _str(partner, "partner", "logout")
+
+    storage_table = _table(data, "storage")
+    _known(storage_table, "storage", {"files", "sqlite", "redis", "command"})
+    storage = StorageConfig(
+        files=_strings(storage_table, "storage", "files"),
+        sqlite=_strings(storage_table, "storage", "sqlite"),
+        redis=_strings(storage_table, "storage", "redis"),
+        command=_str(storage_table, "storage", "command") or None,
+    )
+    for url in storage.redis:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise PartnerConfigError(f"storage.redis: {url!r} must be a redis:// URL")
+
+    ims_table = _table(data, "ims")
+    _known(ims_table, "ims", {"url", "client_id", "client_secret", "admin_token"})
+    ims = ImsConfig(
+        url=(_str(ims_table, "ims", "url") or "").rstrip("/") or None,
+        client_id=_str(ims_table, "ims", "client_id"),
+        client_secret=_str(ims_table, "ims", "client_secret"),
+        admin_token=_str(ims_table, "ims", "admin_token"),
+    )
+    if ims.url and not ims.client_id:
+        raise PartnerConfigError(
+            "ims.client_id: is required with ims.url (the client the partner uses in that mock)"
+        )
+
+    client_table = _table(data, "client")
+    _known(client_table, "client", {"client_id", "client_secret", "scopes"})
+    defaults = ClientRegistration()
+    client = ClientRegistration(
+        client_id=_str(client_table, "client", "client_id", defaults.client_id) or defaults.client_id,
+        client_secret=_str(client_table, "client", "client_secret", defaults.client_secret)
+        or defaults.client_secret,
+        scopes=_strings(client_table, "client", "scopes") or DEFAULT_SCOPES,
+    )
+    return PartnerConfig(
+        base_url=base_url,
+        start_login=Action.parse(
+            _str(partner, "partner", "start_login", "/login") or "/login", "partner.start_login"
+        ),
+        callback=_path(partner, "partner", "callback", "/callback"),
+        after_login=_path(partner, "partner", "after_login", "/profile"),
+        needs_token=_path(
+            partner,
+            "partner",
+            "needs_token",
+            _str(partner, "partner", "after_login", "/profile") or "/profile",
+        ),
+        logout=Action.parse(logout_raw, "partner.logout") if logout_raw else None,
+        command=_str(partner, "partner", "command"),
+        env=dict(env),
+        cwd=cwd.resolve(),
+        ready_path=_path(partner, "partner", "ready_path", "/"),
+        storage=storage,
+        ims=ims,
+        client=client,
+        source=source,
+    )
+
+
+def load(path: str | Path) -> PartnerConfig:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise PartnerConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PartnerConfigError(f"{path}: invalid TOML: {exc}") from exc
+    try:
+        return parse(data, source=path.resolve())
+    except PartnerConfigError as exc:
+        raise PartnerConfigError(f"{path}: {exc}") from exc

@@ -1,0 +1,153 @@
+"""Everything a conformance run stands on: the mock IMS, the partner app, the test users."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.config import PartnerConfig
+from conformance.partner import PartnerProcess, wait_until_answering
+from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
+
+
+@dataclass(frozen=True)
+class TestUser:
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "password": self.password,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+        }
+
+
+# Distinctive names, so "the page shows the user" cannot be satisfied by accident.
+VICTIM = TestUser("cora.conformance@example.com", "cora-pass", "Cora", "Conformance")
+ATTACKER = TestUser("mallory.attacker@example.com", "mallory-pass", "Mallory", "Attacker")
+
+
+@dataclass
+class Harness:
+    """Built once per run; probes and checks read from it."""
+
+    partner: PartnerConfig
+    report_dir: Path
+    ims: ImsClient
+    client_id: str
+    client_secret: str
+    owned_mock: MockIMS | None = None
+    process: PartnerProcess | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ims_url(self) -> str:
+        return self.ims.url
+
+    def placeholders(self) -> dict[str, str]:
+        return {
+            "ims_url": self.ims_url,
+            "lightroom_url": self.ims_url,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "redirect_uri": self.partner.redirect_uri,
+            "base_url": self.partner.base_url,
+            "port": str(self.partner.port),
+        }
+
+    def journal_mark(self) -> int:
+        entries = self.ims.journal.entries()
+        return int(entries[-1]["seq"]) if entries else 0
+
+    def journal_since(self, mark: int) -> list[dict[str, Any]]:
+        return [
+            e for e in self.ims.journal.entries(after=mark) if e.get("client_id") in (self.client_id, None)
+        ]
+
+    def partner_logs(self) -> list[Path]:
+        return [self.process.log_path] if self.process else []
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+        if self.owned_mock is not None:
+            self.owned_mock.stop()
+        self.ims.close()
+
+
+def _partner_client(partner: PartnerConfig) -> ClientConfig:
+    return ClientConfig(
+        client_id=partner.client.client_id,
+        client_secret=partner.client.client_secret,
+        name="Partner app under conformance test",
+        redirect_uris=(re.escape(partner.redirect_uri),),
+        scopes=partner.client.scopes,
+        grant_types=("authorization_code", "refresh_token"),
+    )
+
+
+def _mock_config(partner: PartnerConfig) -> MockConfig:
+    base = default_config()
+    users = (UserConfig.from_dict(VICTIM.config()), UserConfig.from_dict(ATTACKER.config()))
+    return base.with_overrides(clients=(_partner_client(partner), *base.clients), users=users + base.users)
+
+
+def _ensure_users(ims: ImsClient) -> None:
+    known = {u.email for u in ims.users.list()}
+    for user in (VICTIM, ATTACKER):
+        if user.email not in known:
+            ims.users.add(**user.config())
+
+
+def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 30.0) -> Harness:
+    """Start (or reach) the mock, register the partner, start the partner app."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    owned: MockIMS | None = None
+    if partner.ims.url:
+        ims = ImsClient(partner.ims.url, admin_token=partner.ims.admin_token)
+        client_id = partner.ims.client_id or ""
+        try:
+            registered = ims.clients.get(client_id)
+        except AdminAPIError as exc:
+            ims.close()
+            raise RuntimeError(
+                f"ims.client_id: the mock at {partner.ims.url} has no client {client_id!r} ({exc})"
+            ) from exc
+        client_secret = partner.ims.client_secret or registered.client_secret or ""
+        _ensure_users(ims)
+    else:
+        owned = MockIMS(_mock_config(partner)).start()
+        ims = owned
+        client_id, client_secret = partner.client.client_id, partner.client.client_secret
+    harness = Harness(partner, report_dir, ims, client_id, client_secret, owned_mock=owned)
+    harness.partner = partner.filled(harness.placeholders())
+    try:
+        if harness.partner.command:
+            harness.process = PartnerProcess(
+                harness.partner.command,
+                cwd=harness.partner.cwd,
+                env=harness.partner.env,
+                log_path=report_dir / "partner.log",
+            )
+            started = time.monotonic()
+            harness.process.start(harness.partner.url(harness.partner.ready_path), start_timeout)
+            harness.notes.append(
+                f"partner started in {time.monotonic() - started:.1f}s: {harness.process.describe()}"
+            )
+        else:
+            wait_until_answering(harness.partner.url(harness.partner.ready_path), start_timeout)
+    except Exception:
+        harness.close()
+        raise
+    return harness

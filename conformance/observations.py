@@ -1,0 +1,84 @@
+"""Observations: each probe's result, computed on first use and shared by every check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Browser
+
+from conformance import probes
+from conformance.harness import Harness
+
+Probe = Callable[[Harness, Browser], Any]
+
+PROBES: dict[str, Probe] = {
+    "login": probes.standard_login,
+    "second-login": probes.second_login,
+    "forged-state": lambda h, b: probes.forged_callback(h, b, with_state=True),
+    "missing-state": lambda h, b: probes.forged_callback(h, b, with_state=False),
+    "other-session": probes.other_session_callback,
+    "replay": probes.replayed_callback,
+    "access-denied": probes.denied_login,
+    "token-endpoint-500": probes.token_endpoint_failure,
+    "refresh": probes.refresh,
+    "refresh-revoked": probes.revoked_refresh,
+    "logout": probes.logout,
+}
+
+
+class ProbeFailed(RuntimeError):
+    """A probe could not run; checks that need it are ERROR, with this message."""
+
+
+class Observations:
+    """Probe results by name. Built with a harness and a browser for a real run, or with
+    prefilled results (`Observations(login=...)`) to test checks without a browser."""
+
+    def __init__(
+        self, harness: Harness | None = None, browser: Browser | None = None, **prefilled: Any
+    ) -> None:
+        self.harness = harness
+        self.browser = browser
+        self._results: dict[str, Any] = {name.replace("_", "-"): value for name, value in prefilled.items()}
+        self._failures: dict[str, str] = {}
+        self.extra: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if name in self._results:
+            return self._results[name]
+        if name in self._failures:
+            raise ProbeFailed(self._failures[name])
+        if self.harness is None or self.browser is None:
+            raise ProbeFailed(f"no observation {name!r} (no browser in this run)")
+        probe = PROBES.get(name)
+        if probe is None:
+            raise ProbeFailed(f"unknown probe {name!r}")
+        try:
+            self._results[name] = probe(self.harness, self.browser)
+        except Exception as exc:
+            message = (
+                f"probe {name} could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            )
+            self._failures[name] = message
+            raise ProbeFailed(message) from exc
+        return self._results[name]
+
+    def has(self, name: str) -> bool:
+        return name in self._results
+
+    # Typed shortcuts for the checks.
+    @property
+    def login(self) -> probes.LoginRun:
+        result: probes.LoginRun = self.get("login")
+        return result
+
+    @property
+    def second_login(self) -> probes.LoginRun:
+        result: probes.LoginRun = self.get("second-login")
+        return result
+
+    @property
+    def refresh(self) -> probes.RefreshRun:
+        result: probes.RefreshRun = self.get("refresh")
+        return result

@@ -1,0 +1,386 @@
+"""Probes: the browser journeys the suite makes through the partner app, and what they saw.
+
+Each probe runs once per run in fresh browser contexts and returns an observation; checks judge
+observations and never drive the browser themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
+
+from conformance.browsing import BrowserSession, BrowserState, NetworkEntry, PageVisit
+from conformance.config import Action
+from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
+
+IMS_WAIT_MS = 15_000
+
+
+class ProbeError(RuntimeError):
+    """The probe could not run the journey (the partner never sent the browser to IMS, ...)."""
+
+
+@dataclass
+class LoginRun:
+    """One sign-in through the partner, as the browser and the mock saw it."""
+
+    name: str
+    user: TestUser
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    authorize: dict[str, Any] | None = None
+    callback_url: str | None = None
+    code_id: str | None = None
+    landing: PageVisit | None = None
+    profile: PageVisit | None = None
+    network: list[NetworkEntry] = field(default_factory=list)
+    browser: BrowserState = field(default_factory=BrowserState)
+    error: str | None = None
+    trace: str | None = None
+
+    @property
+    def state(self) -> str | None:
+        if self.authorize is None:
+            return None
+        state = self.authorize.get("params", {}).get("state")
+        return str(state) if state is not None else None
+
+    def entries(self, endpoint: str) -> list[dict[str, Any]]:
+        return [e for e in self.journal if e.get("endpoint") == endpoint]
+
+    def redemptions(self, code_id: str | None = None) -> list[dict[str, Any]]:
+        wanted = code_id or self.code_id
+        return [e for e in self.entries("token") if wanted and e.get("consumed") == wanted]
+
+
+@dataclass
+class ForgedCallback:
+    """A callback the partner did not ask for: an attacker's code, with a forged or foreign state."""
+
+    name: str
+    minted_code_id: str
+    callback_url: str
+    landing: PageVisit | None
+    profile: PageVisit | None
+    journal: list[dict[str, Any]]
+    trace: str | None = None
+
+    @property
+    def redeemed(self) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.journal
+            if e.get("endpoint") == "token" and e.get("consumed") == self.minted_code_id
+        ]
+
+    def shows_attacker(self) -> bool:
+        pages = [p for p in (self.landing, self.profile) if p is not None]
+        return any(shows_user(p, ATTACKER) for p in pages)
+
+
+@dataclass
+class Revisit:
+    label: str
+    page: PageVisit
+    journal: list[dict[str, Any]]
+
+    @property
+    def refreshes(self) -> list[dict[str, Any]]:
+        return [
+            e for e in self.journal if e.get("endpoint") == "token" and e.get("grant_type") == "refresh_token"
+        ]
+
+
+@dataclass
+class RefreshRun:
+    login: LoginRun
+    visits: list[Revisit] = field(default_factory=list)
+    browser: BrowserState = field(default_factory=BrowserState)
+
+
+def shows_user(page: PageVisit, user: TestUser) -> bool:
+    text = page.text.lower()
+    return user.email.lower() in text or user.display_name.lower() in text
+
+
+# ---- driving the partner --------------------------------------------------------------------
+
+
+def _perform(session: BrowserSession, harness: Harness, action: Action, base: str) -> None:
+    if action.kind == "goto":
+        session.page.goto(harness.partner.url(action.target), wait_until="commit")
+    elif action.kind == "post":
+        # A form POST from the partner's own page, as a user's click would send it.
+        session.page.goto(base, wait_until="load")
+        session.page.evaluate(
+            "(url) => { const f = document.createElement('form'); f.method = 'post'; f.action = url;"
+            " document.body.appendChild(f); f.submit(); }",
+            harness.partner.url(action.target),
+        )
+    else:
+        session.page.goto(base, wait_until="load")
+        session.page.click(action.target)
+
+
+def start_login(session: BrowserSession, harness: Harness) -> str:
+    """Begin a sign-in at the partner and wait for the mock's login page; its URL."""
+    session.origins.add(harness.partner.base_url)
+    _perform(session, harness, harness.partner.start_login, harness.partner.base_url)
+    try:
+        session.page.wait_for_url(f"{harness.ims_url}/ims/**", timeout=IMS_WAIT_MS, wait_until="commit")
+    except PlaywrightError as exc:
+        raise ProbeError(
+            f"starting the login ({harness.partner.start_login.kind} {harness.partner.start_login.target}) "
+            f"did not reach the mock IMS at {harness.ims_url}; the browser is at {session.page.url}"
+        ) from exc
+    with contextlib.suppress(PlaywrightError):
+        session.page.wait_for_load_state("load")
+    return session.page.url
+
+
+def _callback_watch(session: BrowserSession, harness: Harness) -> list[str]:
+    seen: list[str] = []
+    prefix = harness.partner.redirect_uri
+
+    def record(request: Any) -> None:
+        if request.is_navigation_request() and request.url.startswith(prefix):
+            seen.append(request.url)
+
+    session.page.on("request", record)
+    return seen
+
+
+def answer_login_page(session: BrowserSession, harness: Harness, user: TestUser | None) -> None:
+    """Click the user's button on the mock's login page (None: click Deny); wait to leave the mock."""
+    if session.page.url.startswith(f"{harness.ims_url}/ims/") and session.page.locator("#login-form").count():
+        if user is None:
+            session.page.click("#deny")
+        else:
+            session.page.click(f'button[data-user="{user.email}"]')
+    try:
+        session.page.wait_for_url(
+            re.compile(rf"^(?!{re.escape(harness.ims_url)}/ims/).*"), timeout=IMS_WAIT_MS, wait_until="commit"
+        )
+    except PlaywrightError as exc:
+        raise ProbeError(f"the browser stayed on the mock IMS at {session.page.url}") from exc
+
+
+def login(
+    harness: Harness, browser: Browser, name: str, *, user: TestUser = VICTIM
+) -> tuple[LoginRun, BrowserSession]:
+    """A complete sign-in; the session stays open for what the caller does next."""
+    session = BrowserSession(browser, name, harness.report_dir)
+    run = LoginRun(name=name, user=user)
+    mark = harness.journal_mark()
+    callbacks = _callback_watch(session, harness)
+    try:
+        start_login(session, harness)
+        answer_login_page(session, harness, user)
+        run.landing = session.visit("landing")
+        run.profile = session.goto(harness.partner.url(harness.partner.after_login), "profile")
+    except (ProbeError, PlaywrightError) as exc:
+        run.error = str(exc).splitlines()[0]
+        session.screenshot("error")
+    run.callback_url = callbacks[0] if callbacks else None
+    run.journal = harness.journal_since(mark)
+    authorizes = [e for e in run.journal if e.get("endpoint") == "authorize"]
+    run.authorize = authorizes[0] if authorizes else None
+    for entry in run.journal:
+        if entry.get("endpoint") in ("authorize", "login") and entry.get("issued"):
+            run.code_id = entry["issued"][0]
+    run.network = list(session.network)
+    return run, session
+
+
+def finish(run: LoginRun, session: BrowserSession) -> LoginRun:
+    run.browser = session.state()
+    run.trace = session.close()
+    return run
+
+
+def standard_login(harness: Harness, browser: Browser) -> LoginRun:
+    run, session = login(harness, browser, "login")
+    return finish(run, session)
+
+
+def second_login(harness: Harness, browser: Browser) -> LoginRun:
+    run, session = login(harness, browser, "second-login")
+    return finish(run, session)
+
+
+def logout(harness: Harness, browser: Browser) -> tuple[LoginRun, list[dict[str, Any]], PageVisit | None]:
+    run, session = login(harness, browser, "logout")
+    action = harness.partner.logout
+    visit = None
+    journal: list[dict[str, Any]] = []
+    if action is not None and run.error is None:
+        mark = harness.journal_mark()
+        try:
+            _perform(session, harness, action, harness.partner.url(harness.partner.after_login))
+            with contextlib.suppress(PlaywrightError):
+                session.page.wait_for_load_state("load")
+            visit = session.visit("after-logout")
+        except PlaywrightError as exc:
+            run.error = f"logout failed: {str(exc).splitlines()[0]}"
+        journal = harness.journal_since(mark)
+    run.trace = session.close()
+    return run, journal, visit
+
+
+# ---- callbacks the partner did not ask for -------------------------------------------------
+
+
+def _attacker_code(harness: Harness) -> tuple[str, str]:
+    minted = harness.ims.tokens.mint(
+        "authorization_code",
+        user=ATTACKER.email,
+        client_id=harness.client_id,
+        redirect_uri=harness.partner.redirect_uri,
+        scope=",".join(s for s in ("openid", "AdobeID", "lr_partner_apis", "offline_access") if s),
+    )
+    return str(minted["token"]), str(minted["id"])
+
+
+def _with_params(url: str, params: dict[str, str]) -> str:
+    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+
+
+def _deliver(
+    harness: Harness, session: BrowserSession, name: str, url: str, code_id: str, mark: int
+) -> ForgedCallback:
+    landing = session.goto(url, "forged-callback")
+    profile = session.goto(harness.partner.url(harness.partner.after_login), "after-forged-callback")
+    trace = session.close()
+    return ForgedCallback(name, code_id, url, landing, profile, harness.journal_since(mark), trace)
+
+
+def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> ForgedCallback:
+    """The victim starts a sign-in; a callback arrives with the attacker's code and a forged
+    state (or none): RFC 6749 §10.12 login CSRF."""
+    name = "forged-state" if with_state else "missing-state"
+    session = BrowserSession(browser, name, harness.report_dir)
+    mark = harness.journal_mark()
+    start_login(session, harness)
+    code, code_id = _attacker_code(harness)
+    params = {"code": code}
+    if with_state:
+        params["state"] = secrets.token_urlsafe(24)
+    return _deliver(harness, session, name, _with_params(harness.partner.redirect_uri, params), code_id, mark)
+
+
+def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback:
+    """Browser A's genuine state, delivered in browser B with the attacker's code."""
+    mark = harness.journal_mark()
+    first = BrowserSession(browser, "state-owner", harness.report_dir)
+    ims_page = start_login(first, harness)
+    state = parse_qs(urlsplit(ims_page).query).get("state", [None])[0]
+    if state is None:
+        entries = [e for e in harness.journal_since(mark) if e.get("endpoint") == "authorize"]
+        state = entries[-1]["params"].get("state") if entries else None
+    first.close(keep_trace=False)
+    if not state:
+        raise ProbeError("the partner's authorize request carried no state, so there is none to carry over")
+    victim = BrowserSession(browser, "other-session", harness.report_dir)
+    start_login(victim, harness)
+    code, code_id = _attacker_code(harness)
+    url = _with_params(harness.partner.redirect_uri, {"code": code, "state": state})
+    return _deliver(harness, victim, "other-session", url, code_id, mark)
+
+
+def replayed_callback(harness: Harness, browser: Browser) -> tuple[LoginRun, ForgedCallback | None]:
+    """A finished sign-in's callback URL, opened again in the same browser."""
+    run, session = login(harness, browser, "replay")
+    if run.callback_url is None or run.code_id is None:
+        run.trace = session.close()
+        return run, None
+    mark = harness.journal_mark()
+    return run, _deliver(harness, session, "replay", run.callback_url, run.code_id, mark)
+
+
+# ---- errors --------------------------------------------------------------------------------
+
+
+def denied_login(harness: Harness, browser: Browser) -> LoginRun:
+    session = BrowserSession(browser, "access-denied", harness.report_dir)
+    run = LoginRun(name="access-denied", user=VICTIM)
+    mark = harness.journal_mark()
+    callbacks = _callback_watch(session, harness)
+    try:
+        start_login(session, harness)
+        answer_login_page(session, harness, None)
+        run.landing = session.visit("after-deny")
+    except (ProbeError, PlaywrightError) as exc:
+        run.error = str(exc).splitlines()[0]
+    run.callback_url = callbacks[0] if callbacks else None
+    run.journal = harness.journal_since(mark)
+    run.trace = session.close()
+    return run
+
+
+def token_endpoint_failure(harness: Harness, browser: Browser) -> LoginRun:
+    played = harness.ims.faults.scenario("token-endpoint-500", client_id=harness.client_id, times=1)
+    try:
+        run, session = login(harness, browser, "token-endpoint-500")
+    finally:
+        for fault in played.get("faults", []):
+            with contextlib.suppress(Exception):
+                harness.ims.faults.remove(fault["id"])
+    run.trace = session.close()
+    return run
+
+
+# ---- refresh -------------------------------------------------------------------------------
+
+EXPIRY_MARGIN = 120
+
+
+def _revisit(harness: Harness, session: BrowserSession, label: str) -> Revisit:
+    mark = harness.journal_mark()
+    page = session.goto(harness.partner.url(harness.partner.needs_token), label)
+    return Revisit(label, page, harness.journal_since(mark))
+
+
+def _access_lifetime(harness: Harness, run: LoginRun) -> int:
+    for token in harness.ims.tokens.list(client_id=harness.client_id, kind="access_token"):
+        if token["id"] in _issued(run.journal):
+            return (int(token["expires_ms"]) - int(token["created_ms"])) // 1000
+    return 86_400
+
+
+def _issued(journal: list[dict[str, Any]]) -> set[str]:
+    return {token_id for entry in journal for token_id in entry.get("issued") or []}
+
+
+def refresh(harness: Harness, browser: Browser) -> RefreshRun:
+    """Sign in, use the token while valid, let it expire (mock clock), use it again, twice."""
+    run, session = login(harness, browser, "refresh")
+    result = RefreshRun(run)
+    if run.error is None:
+        result.visits.append(_revisit(harness, session, "while-valid-1"))
+        result.visits.append(_revisit(harness, session, "while-valid-2"))
+        lifetime = _access_lifetime(harness, run)
+        harness.ims.clock.advance(lifetime + EXPIRY_MARGIN)
+        result.visits.append(_revisit(harness, session, "after-first-expiry"))
+        result.visits.append(_revisit(harness, session, "after-first-refresh"))
+        harness.ims.clock.advance(lifetime + EXPIRY_MARGIN)
+        result.visits.append(_revisit(harness, session, "after-second-expiry"))
+    result.browser = session.state()
+    run.trace = session.close()
+    return result
+
+
+def revoked_refresh(harness: Harness, browser: Browser) -> tuple[LoginRun, Revisit | None]:
+    run, session = login(harness, browser, "refresh-revoked")
+    visit = None
+    if run.error is None:
+        harness.ims.faults.scenario("refresh-revoked", client_id=harness.client_id)
+        harness.ims.clock.advance(_access_lifetime(harness, run) + EXPIRY_MARGIN)
+        visit = _revisit(harness, session, "after-revocation")
+    run.trace = session.close()
+    return run, visit

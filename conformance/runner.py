@@ -1,0 +1,147 @@
+"""Running the suite: select checks, set up, run them through pytest, write the reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conformance.checks import REGISTRY, ordered
+from conformance.config import PartnerConfig
+from conformance.harness import prepare
+from conformance.model import CheckResult, RunReport, Verdict
+from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
+from conformance.reports import write_html, write_json
+from mock_ims.version import __version__
+
+SUITE_DIR = Path(__file__).parent / "suite"
+
+
+class UsageError(ValueError):
+    """A bad selection or baseline (exit status 2)."""
+
+
+@dataclass
+class RunOptions:
+    report_dir: Path
+    only: list[str] | None = None
+    skip: list[str] | None = None
+    baseline: Path | None = None
+    headed: bool = False
+    progress: bool = True
+
+
+def select(only: list[str] | None, skip: list[str] | None) -> list[str]:
+    known = [c.id for c in ordered()]
+    for name, ids in (("--only", only or []), ("--skip", skip or [])):
+        unknown = [i for i in ids if i not in REGISTRY]
+        if unknown:
+            raise UsageError(f"{name}: unknown check {unknown[0]!r}; see 'ims-conformance checks'")
+    chosen = [i for i in known if not only or i in only]
+    return [i for i in chosen if i not in (skip or [])]
+
+
+def read_baseline(path: Path) -> set[str]:
+    """Check ids expected to fail: a JSON list, or one id per line (`#` starts a comment)."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise UsageError(f"--baseline {path}: cannot read ({exc.strerror})") from exc
+    try:
+        data = json.loads(text)
+        ids = [str(i) for i in data] if isinstance(data, list) else None
+    except json.JSONDecodeError:
+        ids = None
+    if ids is None:
+        ids = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+        ids = [i for i in ids if i]
+    unknown = [i for i in ids if i not in REGISTRY]
+    if unknown:
+        raise UsageError(f"--baseline {path}: unknown check {unknown[0]!r}")
+    return set(ids)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def run(config: PartnerConfig, options: RunOptions) -> RunReport:
+    selected = select(options.only, options.skip)
+    baseline = read_baseline(options.baseline) if options.baseline else set()
+    started_at, started = _now(), time.monotonic()
+    report_dir = options.report_dir.resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    if options.progress:
+        print(
+            f"ims-conformance: {len(selected)} check(s) against {config.base_url}",
+            file=sys.stderr,
+            flush=True,
+        )
+    harness = prepare(config, report_dir)
+    session = ConformanceSession(harness, selected, baseline, progress=options.progress)
+    try:
+        for note in harness.notes:
+            if options.progress:
+                print(f"  {note}", file=sys.stderr, flush=True)
+        args = [
+            str(SUITE_DIR / "test_conformance.py"),
+            "-c",
+            str(SUITE_DIR / "pytest.ini"),
+            "--rootdir",
+            str(SUITE_DIR),
+            "-p",
+            "no:terminal",
+            "-p",
+            "no:mock_ims",
+            f"--junitxml={report_dir / 'junit.xml'}",
+            "--browser",
+            "chromium",
+        ]
+        if options.headed:
+            args.append("--headed")
+        plugin = ConformancePlugin(session)
+
+        class Register:
+            def pytest_configure(self, config: pytest.Config) -> None:
+                config.pluginmanager.register(plugin, PLUGIN_NAME)
+
+        pytest.main(args, plugins=[Register()])
+        timeline = [
+            e for e in harness.ims.journal.entries() if e.get("client_id") in (harness.client_id, None)
+        ]
+        mock_url = harness.ims_url
+    finally:
+        harness.close()
+    judged = {r.id for r in session.results}
+    results: list[CheckResult] = list(session.results)
+    for check_id in selected:
+        if check_id not in judged:
+            check = REGISTRY[check_id]
+            results.append(
+                CheckResult(
+                    check_id,
+                    Verdict.ERROR,
+                    "the check did not run (see junit.xml)",
+                    check.requirement,
+                    check.severity,
+                    check.description,
+                )
+            )
+    report = RunReport(
+        partner=config.base_url,
+        mock_url=mock_url,
+        started=started_at,
+        finished=_now(),
+        results=results,
+        timeline=timeline,
+        suite_version=__version__,
+        wall_time_s=time.monotonic() - started,
+    )
+    write_json(report, report_dir / "results.json")
+    write_html(report, report_dir / "report.html")
+    return report

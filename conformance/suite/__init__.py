@@ -1,0 +1,1 @@
+"""The pytest module the runner executes: one test per selected check."""

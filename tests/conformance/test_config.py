@@ -1,0 +1,96 @@
+"""The partner description: every mistake names the key at fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.config import Action, PartnerConfigError, load
+
+MINIMAL = """
+[partner]
+base_url = "http://127.0.0.1:8000"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "partner.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_minimal_description_gets_sensible_defaults(tmp_path: Path) -> None:
+    config = load(write(tmp_path, MINIMAL))
+    assert config.start_login == Action("goto", "/login")
+    assert config.redirect_uri == "http://127.0.0.1:8000/callback"
+    assert config.needs_token == "/profile"
+    assert config.logout is None
+    assert not config.storage.declared
+    assert config.client.scopes[:3] == ("openid", "AdobeID", "lr_partner_apis")
+
+
+def test_actions_can_be_paths_posts_or_clicks(tmp_path: Path) -> None:
+    text = MINIMAL + 'start_login = "click:#sign-in"\nlogout = "post:/logout"\n'
+    config = load(write(tmp_path, text))
+    assert config.start_login == Action("click", "#sign-in")
+    assert config.logout == Action("post", "/logout")
+
+
+def test_placeholders_are_filled_in_command_env_and_storage(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        'command = "app --port {port}"\n'
+        'env = { IMS = "{ims_url}", ID = "{client_id}", SECRET = "{client_secret}", CB = "{redirect_uri}", LR = "{lightroom_url}" }\n'
+        '[storage]\nfiles = ["var/{client_id}.log"]\n'
+    )
+    config = load(write(tmp_path, text)).filled(
+        {
+            "ims_url": "http://127.0.0.1:9",
+            "lightroom_url": "http://127.0.0.1:9",
+            "client_id": "cid",
+            "client_secret": "sec",
+            "redirect_uri": "http://127.0.0.1:8000/callback",
+            "base_url": "http://127.0.0.1:8000",
+            "port": "8000",
+        }
+    )
+    assert config.command == "app --port 8000"
+    assert config.env == {
+        "IMS": "http://127.0.0.1:9",
+        "ID": "cid",
+        "SECRET": "sec",
+        "CB": "http://127.0.0.1:8000/callback",
+        "LR": "http://127.0.0.1:9",
+    }
+    assert config.storage.files == ("var/cid.log",)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("", "[partner]"),
+        ('[partner]\nbase_url = "ftp://x"\n', "partner.base_url"),
+        (MINIMAL + "colour = 1\n", "partner.colour"),
+        (MINIMAL + 'callback = "callback"\n', "partner.callback"),
+        (MINIMAL + 'start_login = "login"\n', "partner.start_login"),
+        (MINIMAL + 'logout = "click:"\n', "partner.logout"),
+        (MINIMAL + "env = 5\n", "partner.env"),
+        (MINIMAL + 'cwd = "does/not/exist"\n', "partner.cwd"),
+        (MINIMAL + "[storage]\nfiles = 3\n", "storage.files"),
+        (MINIMAL + '[storage]\nredis = ["localhost:6379"]\n', "storage.redis"),
+        (MINIMAL + '[ims]\nurl = "http://127.0.0.1:8765"\n', "ims.client_id"),
+        (MINIMAL + "[client]\nscopes = 1\n", "client.scopes"),
+        (MINIMAL + "[extra]\n", "config.extra"),
+        ("[partner\n", "invalid TOML"),
+    ],
+)
+def test_mistakes_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(PartnerConfigError) as error:
+        load(write(tmp_path, text))
+    assert key in str(error.value)
+
+
+def test_an_unknown_placeholder_names_the_key(tmp_path: Path) -> None:
+    config = load(write(tmp_path, MINIMAL + 'command = "run {nope}"\n'))
+    with pytest.raises(PartnerConfigError, match=r"partner.command: unknown placeholder \{nope\}"):
+        config.filled({})

@@ -1,0 +1,146 @@
+"""The store contract, held by every store: `MemoryStore` and `SQLiteStore`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from mock_ims.store import MemoryStore, SQLiteStore, Store, StoreError, open_store
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    opened: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "state.db")
+    yield opened
+    await opened.close()
+
+
+async def test_put_get_and_delete(store: Store) -> None:
+    assert await store.get("tokens", "a") is None
+    await store.put("tokens", "a", {"n": 1, "nested": {"list": [1, "x"]}})
+    assert await store.get("tokens", "a") == {"n": 1, "nested": {"list": [1, "x"]}}
+    await store.put("tokens", "a", {"n": 2})
+    assert await store.get("tokens", "a") == {"n": 2}
+    assert await store.delete("tokens", "a")
+    assert not await store.delete("tokens", "a")
+    assert await store.get("tokens", "a") is None
+
+
+async def test_a_returned_document_is_a_copy(store: Store) -> None:
+    await store.put("users", "u", {"tags": ["a"]})
+    doc = await store.get("users", "u")
+    assert doc is not None
+    doc["tags"].append("b")
+    assert await store.get("users", "u") == {"tags": ["a"]}
+
+
+async def test_insert_only_creates(store: Store) -> None:
+    assert await store.insert("clients", "c", {"v": 1})
+    assert not await store.insert("clients", "c", {"v": 2})
+    assert await store.get("clients", "c") == {"v": 1}
+
+
+async def test_kinds_are_separate_and_items_keep_insertion_order(store: Store) -> None:
+    for key in ("b", "a", "c"):
+        await store.put("sessions", key, {"key": key})
+    await store.put("requests", "a", {"other": True})
+    assert [d["key"] for d in await store.items("sessions")] == ["b", "a", "c"]
+    await store.clear("sessions")
+    assert await store.items("sessions") == []
+    assert await store.get("requests", "a") == {"other": True}
+
+
+async def test_claim_is_single_use(store: Store) -> None:
+    await store.put("tokens", "code", {"used_ms": None, "id": "code"})
+    first = await store.claim("tokens", "code", "used_ms", 1000, also={"by": "first"})
+    assert first == {"used_ms": 1000, "id": "code", "by": "first"}
+    assert await store.claim("tokens", "code", "used_ms", 2000) is None
+    assert await store.get("tokens", "code") == {"used_ms": 1000, "id": "code", "by": "first"}
+
+
+async def test_claim_of_a_missing_document_or_field(store: Store) -> None:
+    assert await store.claim("tokens", "absent", "used_ms", 1) is None
+    await store.put("tokens", "t", {})
+    assert await store.claim("tokens", "t", "revoked_ms", 5) == {"revoked_ms": 5}
+
+
+async def test_decrement_stops_at_zero(store: Store) -> None:
+    await store.put("faults", "f", {"remaining": 2, "name": "x"})
+    assert await store.decrement("faults", "f", "remaining") == 1
+    assert await store.decrement("faults", "f", "remaining") == 0
+    assert await store.decrement("faults", "f", "remaining") is None
+    assert await store.get("faults", "f") == {"remaining": 0, "name": "x"}
+
+
+async def test_decrement_refuses_what_is_not_a_positive_integer(store: Store) -> None:
+    await store.put("faults", "f", {"text": "3", "flag": True, "real": 1.5})
+    for field in ("text", "flag", "real", "absent"):
+        assert await store.decrement("faults", "f", field) is None, field
+    assert await store.decrement("faults", "absent", "n") is None
+
+
+async def test_the_journal_appends_in_order_and_reads_after_a_sequence(store: Store) -> None:
+    seqs = [await store.append_journal({"n": n}, limit=100) for n in range(5)]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5
+    entries = await store.journal()
+    assert [e["n"] for e in entries] == [0, 1, 2, 3, 4]
+    assert [e["seq"] for e in entries] == seqs
+    assert [e["n"] for e in await store.journal(after=seqs[2])] == [3, 4]
+    assert [e["n"] for e in await store.journal(limit=2)] == [0, 1]
+    await store.clear_journal()
+    assert await store.journal() == []
+
+
+async def test_the_journal_keeps_at_most_its_limit_of_newest_entries(store: Store) -> None:
+    for n in range(300):
+        await store.append_journal({"n": n}, limit=10)
+        assert len(await store.journal()) == min(n + 1, 10)
+    assert [e["n"] for e in await store.journal()] == list(range(290, 300))
+
+
+async def test_purge_drops_expired_documents_only(store: Store) -> None:
+    await store.put("tokens", "old", {"v": 1}, expires_ms=1000)
+    await store.put("tokens", "new", {"v": 2}, expires_ms=3000)
+    await store.put("tokens", "forever", {"v": 3})
+    assert await store.purge(2000) == 1
+    assert await store.get("tokens", "old") is None
+    assert await store.get("tokens", "new") == {"v": 2}
+    await store.put("tokens", "new", {"v": 2})  # put without expiry: kept for good
+    assert await store.purge(10_000) == 0
+    assert {d["v"] for d in await store.items("tokens")} == {2, 3}
+
+
+async def test_sqlite_state_survives_reopening(tmp_path: Path) -> None:
+    first = SQLiteStore(tmp_path / "state.db")
+    await first.put("tokens", "t", {"v": 1})
+    await first.append_journal({"n": 1}, limit=10)
+    await first.close()
+    second = SQLiteStore(tmp_path / "state.db")
+    assert await second.get("tokens", "t") == {"v": 1}
+    assert [e["n"] for e in await second.journal()] == [1]
+    await second.close()
+
+
+def test_open_store_reads_urls(tmp_path: Path) -> None:
+    assert isinstance(open_store("memory://"), MemoryStore)
+    sqlite = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    assert isinstance(sqlite, SQLiteStore)
+    assert sqlite.shared_across_processes
+
+
+@pytest.mark.parametrize(
+    ("url", "message"), [("redis2://x", "unknown store"), ("sqlite://", "expected sqlite:///PATH")]
+)
+def test_open_store_refuses_unknown_urls(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        open_store(url)
+
+
+def test_an_unopenable_sqlite_path_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot open the SQLite store"):
+        SQLiteStore(tmp_path / "file" / "state.db")
