@@ -98,6 +98,7 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
             "no:terminal",
             "-p",
             "no:mock_ims",
+            "--capture=no",  # progress lines go straight to the terminal
             f"--junitxml={report_dir / 'junit.xml'}",
             "--browser",
             "chromium",
