@@ -1,11 +1,16 @@
-"""What the suite sets up around a partner: its registration at the mock."""
+"""What the suite sets up around a partner: its registration at the mock, and the mock's time."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
 
 from conformance.config import load
-from conformance.harness import _partner_client
+from conformance.harness import Harness, _partner_client
+from conformance.probes import mock_time_travel
 
 
 def test_the_partner_is_registered_with_its_redirect_uri_as_the_default(tmp_path: Path) -> None:
@@ -15,3 +20,26 @@ def test_the_partner_is_registered_with_its_redirect_uri_as_the_default(tmp_path
     path.write_text('[partner]\nbase_url = "http://127.0.0.1:8000"\ncallback = "/auth/done"\n')
     client = _partner_client(load(path))
     assert client.default_redirect_uri == "http://127.0.0.1:8000/auth/done"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        self.offset += seconds
+        return {"offset_seconds": self.offset}
+
+
+def test_time_travel_puts_the_mock_clock_back_even_when_the_probe_fails() -> None:
+    clock = FakeClock()
+    harness = cast(Harness, SimpleNamespace(ims=SimpleNamespace(clock=clock)))
+    with mock_time_travel(harness) as advance:
+        advance(86_520)
+        advance(86_520)
+        assert clock.offset == 2 * 86_520
+    assert clock.offset == 0
+    with pytest.raises(RuntimeError), mock_time_travel(harness) as advance:
+        advance(60)
+        raise RuntimeError("the partner did not answer")
+    assert clock.offset == 0
