@@ -160,9 +160,17 @@ def test_forged_callbacks_pass_only_when_refused_on_both_sides(check_id: str) ->
         "state.missing-rejected": "missing_state",
         "state.bound-to-session": "other_session",
     }[check_id]
-    assert judge(check_id, **{probe: forged()}) is Verdict.PASS
-    assert judge(check_id, **{probe: forged(redeemed=True)}) is Verdict.FAIL
-    assert judge(check_id, **{probe: forged(shows=f"Welcome {ATTACKER.display_name}")}) is Verdict.FAIL
+    run = login_run()
+    assert judge(check_id, login=run, **{probe: forged()}) is Verdict.PASS
+    assert judge(check_id, login=run, **{probe: forged(redeemed=True)}) is Verdict.FAIL
+    attacker = forged(shows=f"Welcome {ATTACKER.display_name}")
+    assert judge(check_id, login=run, **{probe: attacker}) is Verdict.FAIL
+
+
+def test_a_partner_that_sends_no_state_fails_bound_to_session_rather_than_erroring() -> None:
+    # No other-session observation: with no state there is nothing to carry to another browser.
+    stateless = login_run(auth=authorize(state=""))
+    assert judge("state.bound-to-session", login=stateless) is Verdict.FAIL
 
 
 def test_a_replayed_callback_must_not_redeem_again() -> None:
