@@ -298,3 +298,53 @@ def test_refreshing_while_valid_is_a_storm() -> None:
         early=[refresh_entry("rt-0", ["a", "b"])],
     )
     assert judge("refresh.no-storm", refresh=run) is Verdict.FAIL
+
+
+def test_rotation_follows_every_refresh_even_in_a_storm() -> None:
+    # A refresh between the two expiries is refresh.no-storm's business; rotation judges only
+    # that each refresh presents the token the previous one returned.
+    run = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [refresh_entry("rt-3", ["at-4", "rt-4"])])
+    run.visits[3].journal = [refresh_entry("rt-2", ["at-3", "rt-3"])]
+    assert judge("refresh.rotation", refresh=run) is Verdict.PASS
+    run.visits[4].journal = [refresh_entry("rt-2", [], outcome="refused")]
+    assert judge("refresh.rotation", refresh=run) is Verdict.FAIL
+
+
+def test_on_expiry_judges_the_needs_token_page_against_itself_while_valid() -> None:
+    run = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [refresh_entry("rt-2", ["at-3", "rt-3"])])
+    for visit in run.visits:
+        visit.page = page("Your albums: 3")  # a needs_token page that does not name the user
+    assert judge("refresh.on-expiry", refresh=run) is Verdict.PASS
+    run.visits[2].page = PageVisit("http://127.0.0.1:8000/", 200, "Please sign in")
+    assert judge("refresh.on-expiry", refresh=run) is Verdict.FAIL
+    named = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [])
+    named.visits[2].page = page("Your albums: 3")  # the user was shown while valid, not after
+    assert judge("refresh.on-expiry", refresh=named) is Verdict.FAIL
+
+
+def revisit(text: str, journal: list[dict[str, Any]] | None = None, status: int = 200) -> Revisit:
+    return Revisit("after-revocation", PageVisit("http://127.0.0.1:8000/", status, text), journal or [])
+
+
+def test_a_revoked_refresh_token_must_end_the_session_cleanly() -> None:
+    refused = [refresh_entry("rt-1", [], outcome="refused")]
+    signed_in = login_run()
+    assert (
+        judge("refresh.revoked", refresh_revoked=(signed_in, revisit("Please sign in", refused)))
+        is Verdict.PASS
+    )
+    stale = revisit(f"Hello {VICTIM.display_name}", refused)
+    assert judge("refresh.revoked", refresh_revoked=(signed_in, stale)) is Verdict.FAIL
+    crash = revisit("Internal Server Error", refused, status=500)
+    assert judge("refresh.revoked", refresh_revoked=(signed_in, crash)) is Verdict.FAIL
+
+
+def test_refresh_revoked_does_not_pass_when_the_login_before_never_signed_in() -> None:
+    # A partner that refused the login (say, an ID token it thought was from the future) meets
+    # no revoked refresh token; "not signed in afterwards" proves nothing then.
+    refused_login = login_run(profile=page("Please sign in"))
+    visit = revisit("Please sign in")
+    assert judge("refresh.revoked", refresh_revoked=(refused_login, visit)) is Verdict.FAIL
+    used_tokens = {"endpoint": "lightroom.account", "outcome": "ok", "notes": []}
+    anonymous_page = login_run(profile=page("You are signed in"), tokens=[token_entry(), used_tokens])
+    assert judge("refresh.revoked", refresh_revoked=(anonymous_page, visit)) is Verdict.PASS
