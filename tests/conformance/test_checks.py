@@ -192,6 +192,9 @@ def test_a_replayed_callback_must_not_redeem_again() -> None:
         ([token_entry(outcome="refused", error="invalid_grant")], Verdict.FAIL),
         ([token_entry(headers={"origin": "http://127.0.0.1:8000", "sec-fetch-mode": "cors"})], Verdict.FAIL),
         ([token_entry(headers={"user-agent": "Mozilla/5.0 HeadlessChrome/120"})], Verdict.FAIL),
+        ([token_entry(headers={"sec-fetch-site": "same-origin", "sec-fetch-dest": "empty"})], Verdict.FAIL),
+        # Node's built-in fetch (undici) sends sec-fetch-mode from the backend: not a browser.
+        ([token_entry(headers={"user-agent": "node", "sec-fetch-mode": "cors"})], Verdict.PASS),
         ([token_entry(auth="none")], Verdict.FAIL),
         ([token_entry(time_ms=120_000)], Verdict.FAIL),
     ],
