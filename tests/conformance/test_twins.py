@@ -67,7 +67,6 @@ EXPECTED: dict[str, dict[str, str]] = {
     "tokens-base64-file": {"storage.encrypted": "FAIL"},
     "tokens-in-log": {"storage.encrypted": "FAIL"},
     "tokens-in-starlette-session": {"browser.no-tokens": "FAIL"},
-    "tokens-in-flask-session": {"browser.no-tokens": "FAIL"},
     "tokens-in-local-storage": {"browser.no-tokens": "FAIL"},
 }
 

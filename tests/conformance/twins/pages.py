@@ -3,14 +3,12 @@ shown, a crash on Deny."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
 from html import escape
 from urllib.parse import urlsplit
 
-from itsdangerous import URLSafeTimedSerializer
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -97,31 +95,6 @@ def tokens_in_starlette_session(settings: Settings) -> ASGIApp:
 
     app = wrap_route(app_of(settings, standard(settings)), "/profile", remember)
     return SessionMiddleware(app, secret_key=secrets.token_urlsafe(32))
-
-
-@twin(
-    "tokens-in-flask-session",
-    breaks="browser.no-tokens",
-    flaw="keeps the access token in a Flask-style itsdangerous session cookie (signed, compressed)",
-)
-def tokens_in_flask_session(settings: Settings) -> ASGIApp:
-    # Flask's SecureCookieSessionInterface: URLSafeTimedSerializer, salt "cookie-session",
-    # HMAC-SHA1 key derivation; itsdangerous compresses the payload when that is shorter.
-    serializer = URLSafeTimedSerializer(
-        secrets.token_urlsafe(32),
-        salt="cookie-session",
-        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
-    )
-
-    async def remember(request: Request, original: Endpoint) -> Response:
-        response = await original(request)
-        tokens = await current_tokens(request)
-        if tokens is not None:
-            value = serializer.dumps({"access_token": tokens.access_token})
-            response.set_cookie("session", value, httponly=True, samesite="lax")
-        return response
-
-    return _twin_app(settings, "/profile", remember)
 
 
 @twin(
