@@ -16,11 +16,14 @@ def redis_store_url(redis_url: str) -> str:
 
 
 @contextmanager
-def mocks_sharing_store(store_url: str, data_dir: Path, count: int = 2) -> Iterator[list[RunningProcess]]:
+def mocks_sharing_store(
+    store_url: str, data_dir: Path, *args: str, count: int = 2
+) -> Iterator[list[RunningProcess]]:
     """`count` mocks on their own ports with one store and one data dir (so one set of signing
-    keys), started one after the other: the first creates the keys, the others load them."""
+    keys), started one after the other: the first creates the keys, the others load them. `args`
+    go to every `mock-ims serve`."""
     with ExitStack() as stack:
         yield [
-            stack.enter_context(mock_ims_process("--store", store_url, data_dir=data_dir))
+            stack.enter_context(mock_ims_process("--store", store_url, *args, data_dir=data_dir))
             for _ in range(count)
         ]
