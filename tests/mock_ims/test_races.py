@@ -9,6 +9,7 @@ workers on one SQLite file, and two mock processes on one Redis.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,9 @@ from tests.helpers.races import fresh_connections, mint, mint_code, race, tally
 
 pytestmark = pytest.mark.anyio
 
-ROUNDS = 20
-RACERS = 20
+# Shortened for CI; e.g. MOCK_IMS_RACE_ROUNDS=500 MOCK_IMS_RACERS=50 for a long run.
+ROUNDS = int(os.environ.get("MOCK_IMS_RACE_ROUNDS", "20"))
+RACERS = int(os.environ.get("MOCK_IMS_RACERS", "20"))
 
 
 @dataclass
