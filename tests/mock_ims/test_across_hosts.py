@@ -20,7 +20,15 @@ import pytest
 
 from mock_ims import jws
 from tests.helpers.cluster import mocks_sharing_store, redis_store_url
-from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, redeem, sign_in
+from tests.helpers.flows import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    authorize_params,
+    form_field,
+    query_of,
+    redeem,
+    sign_in,
+)
 from tests.helpers.processes import mock_ims_process
 
 pytestmark = pytest.mark.anyio
@@ -75,6 +83,29 @@ async def test_a_code_from_a_sign_in_on_one_host_is_redeemed_on_the_other_once(
     replayed = await redeem(first, callback.code)
     assert replayed.status_code == 400
     assert replayed.json()["error"] == "invalid_grant"
+
+
+async def test_a_login_page_from_one_host_is_submitted_to_the_other_and_its_session_is_shared(
+    hosts: Hosts, first: httpx.AsyncClient
+) -> None:
+    """What a balancer that does not stick sessions does to a browser: every request may land
+    on the other host. Cookies do not depend on the port, so one client plays one browser."""
+    one, other = hosts.urls
+    async with httpx.AsyncClient(timeout=30) as browser:
+        page = await browser.get(f"{one}/ims/authorize/v2", params=authorize_params())
+        form = {
+            "rid": form_field(page.text, "rid"),
+            "csrf": form_field(page.text, "csrf"),
+            "user": "bob@example.com",
+        }
+        signed_in = await browser.post(f"{other}/ims/login", data=form)
+        assert signed_in.status_code == 302, signed_in.text
+        again = await browser.get(f"{one}/ims/authorize/v2", params=authorize_params(state="second"))
+        assert again.status_code == 302, "the SSO session made on one host is unknown to the other"
+        codes = [query_of(signed_in.headers["location"])["code"], query_of(again.headers["location"])["code"]]
+    for code in codes:
+        redeemed = await redeem(first, code)
+        assert redeemed.status_code == 200, redeemed.text
 
 
 async def test_tokens_from_one_host_are_honoured_by_the_other(
