@@ -10,6 +10,8 @@ from pathlib import Path
 
 from mock_ims.config import ConfigError, MockConfig, load_config
 from mock_ims.context import Settings
+from mock_ims.demo import add_parser as add_demo_parser
+from mock_ims.demo import demo
 from mock_ims.keys import KeySet
 from mock_ims.server import bind_socket, is_loopback, run, url_for
 from mock_ims.store import StoreError, check_store, redacted_url
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="server log level",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request (uvicorn's access log)")
+    add_demo_parser(commands)
     return parser
 
 
@@ -183,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "demo":
+        return demo(args)
     parser.print_help()
     return 2
 
