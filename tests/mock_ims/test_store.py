@@ -57,6 +57,9 @@ async def test_documents_round_trip_exactly(store: Store) -> None:
         "flag": False,
         "text": 'é ✓ "quoted"\nline',
         "nested": [{"a": []}, [1, [2]]],
+        'a "quoted", key:with:colons': 1,
+        "ключ ✓": 2,
+        "": 3,
     }
     await store.put("tokens", "t", doc)
     assert await store.get("tokens", "t") == doc
