@@ -101,3 +101,10 @@ def test_an_unreachable_partner_makes_every_check_an_error_with_the_reason(tmp_p
         ("state.present", "ERROR"),
     ]
     assert "set-up failed" in verdicts[0]["summary"]
+
+
+def test_the_catalogue_is_the_one_in_the_design() -> None:
+    from conformance.checks import ORDER
+
+    assert set(ORDER) == set(REGISTRY)
+    assert len(ORDER) == 25
