@@ -39,7 +39,14 @@ class Http1Connection:
 
     async def _event(self) -> Any:
         while True:
-            event = self.h11.next_event()
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                if "buffer too long" in str(exc):  # h11's words for a head over MAX_HEAD
+                    raise h11.RemoteProtocolError(
+                        f"the request head is over {MAX_HEAD} bytes", error_status_hint=431
+                    ) from exc
+                raise
             if event is not h11.NEED_DATA:
                 return event
             if self.h11.they_are_waiting_for_100_continue:
@@ -50,6 +57,12 @@ class Http1Connection:
         """The next request's head, or None once the client has closed the connection."""
         event = await self._event()
         if isinstance(event, h11.Request):
+            # h11 bounds only a head still arriving; one that came whole in a read is checked here.
+            size = len(event.target) + sum(len(name) + len(value) + 4 for name, value in event.headers)
+            if size > MAX_HEAD:
+                raise h11.RemoteProtocolError(
+                    f"the request head is over {MAX_HEAD} bytes", error_status_hint=431
+                )
             return event
         return None  # ConnectionClosed (or PAUSED, which a server never sees before a request)
 

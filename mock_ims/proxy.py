@@ -46,6 +46,8 @@ PATHS: Mapping[Serves, tuple[str, ...]] = {
     "lightroom": ("/v2/",),
 }
 TLS_HANDSHAKE_TIMEOUT = 10.0
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 1024 * 1024
 CONNECT_ESTABLISHED = b"HTTP/1.1 200 Connection Established\r\n\r\n"
 
 
@@ -154,6 +156,7 @@ class InterceptingProxy:
                     return
         except h11.RemoteProtocolError as exc:
             await _quietly(http.fail(exc.error_status_hint, str(exc)))
+            await _quietly(_linger(reader, writer))
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, TimeoutError):
             pass
         finally:
@@ -345,6 +348,18 @@ def _origin_path(target: bytes) -> bytes:
 
 def _short(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__).splitlines()[0][:200]
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Read what the client is still sending before closing, so it sees the error answer
+    instead of a reset (RFC 9112 §9.6)."""
+    if writer.can_write_eof():
+        writer.write_eof()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(LINGER_SECONDS):
+            drained = 0
+            while drained < LINGER_BYTES and (chunk := await reader.read(65536)):
+                drained += len(chunk)
 
 
 async def _quietly(action: Awaitable[None]) -> None:
