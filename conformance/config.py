@@ -31,7 +31,9 @@ client_secret = "..."
 scopes = ["openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile"]
 ```
 Placeholders `{ims_url}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`, `{lightroom_url}`,
-`{base_url}`, `{port}` are filled in everywhere in `[partner]` and `[storage]` strings.
+`{base_url}`, `{port}`, `{python}` (the interpreter running the suite) and `{work_dir}` (a fresh,
+empty directory for the partner's state in this run) are filled in the command, env and storage.
+A base_url with port 0 gets a free port at run time (pass it on with `{port}`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,17 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 DEFAULT_SCOPES = ("openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile")
-PLACEHOLDERS = ("ims_url", "client_id", "client_secret", "redirect_uri", "lightroom_url", "base_url", "port")
+PLACEHOLDERS = (
+    "ims_url",
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "lightroom_url",
+    "base_url",
+    "port",
+    "python",
+    "work_dir",
+)
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -127,10 +139,17 @@ class PartnerConfig:
     def url(self, path: str) -> str:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
+    def with_port(self, port: int) -> PartnerConfig:
+        """The same partner on another port (base_url port 0 means: pick a free one)."""
+        parts = urlsplit(self.base_url)
+        return replace(self, base_url=f"{parts.scheme}://{parts.hostname}:{port}{parts.path}".rstrip("/"))
+
     @property
     def port(self) -> int:
         parts = urlsplit(self.base_url)
-        return parts.port or (443 if parts.scheme == "https" else 80)
+        if parts.port is not None:
+            return parts.port
+        return 443 if parts.scheme == "https" else 80
 
     def filled(self, values: Mapping[str, str]) -> PartnerConfig:
         """A copy with `{placeholders}` in the command, env and storage replaced."""

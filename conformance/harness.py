@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +67,13 @@ class Harness:
             "redirect_uri": self.partner.redirect_uri,
             "base_url": self.partner.base_url,
             "port": str(self.partner.port),
+            "python": sys.executable,
+            "work_dir": str(self.work_dir),
         }
+
+    @property
+    def work_dir(self) -> Path:
+        return self.report_dir / "partner-work"
 
     def journal_mark(self) -> int:
         entries = self.ims.journal.entries()
@@ -84,6 +93,13 @@ class Harness:
         if self.owned_mock is not None:
             self.owned_mock.stop()
         self.ims.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _partner_client(partner: PartnerConfig) -> ClientConfig:
@@ -113,6 +129,8 @@ def _ensure_users(ims: ImsClient) -> None:
 def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 30.0) -> Harness:
     """Start (or reach) the mock, register the partner, start the partner app."""
     report_dir.mkdir(parents=True, exist_ok=True)
+    if partner.port == 0:
+        partner = partner.with_port(free_port())
     owned: MockIMS | None = None
     if partner.ims.url:
         ims = ImsClient(partner.ims.url, admin_token=partner.ims.admin_token)
@@ -131,6 +149,8 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
         ims = owned
         client_id, client_secret = partner.client.client_id, partner.client.client_secret
     harness = Harness(partner, report_dir, ims, client_id, client_secret, owned_mock=owned)
+    shutil.rmtree(harness.work_dir, ignore_errors=True)
+    harness.work_dir.mkdir(parents=True)
     harness.partner = partner.filled(harness.placeholders())
     try:
         if harness.partner.command:

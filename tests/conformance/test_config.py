@@ -94,3 +94,11 @@ def test_an_unknown_placeholder_names_the_key(tmp_path: Path) -> None:
     config = load(write(tmp_path, MINIMAL + 'command = "run {nope}"\n'))
     with pytest.raises(PartnerConfigError, match=r"partner.command: unknown placeholder \{nope\}"):
         config.filled({})
+
+
+def test_port_zero_means_a_port_chosen_at_run_time(tmp_path: Path) -> None:
+    config = load(write(tmp_path, '[partner]\nbase_url = "http://127.0.0.1:0"\n'))
+    assert config.port == 0
+    moved = config.with_port(41234)
+    assert moved.base_url == "http://127.0.0.1:41234"
+    assert moved.redirect_uri == "http://127.0.0.1:41234/callback"
