@@ -36,9 +36,10 @@ class Interception:
     def environment(self) -> dict[str, str]:
         """Variables for the partner process: proxy for HTTPS, direct for loopback, the CA trusted.
 
-        `SSL_CERT_FILE` replaces the system's CA list for OpenSSL-based clients (Python's `ssl`,
-        httpx, urllib, Go, curl): the app can then reach only the intercepted hosts over HTTPS,
-        which is all the proxy serves anyway. `NODE_EXTRA_CA_CERTS` adds to Node's list.
+        `SSL_CERT_FILE` (Python's `ssl`, httpx, urllib, Go), `REQUESTS_CA_BUNDLE` and
+        `CURL_CA_BUNDLE` replace the system's CA list: the app can then reach only the
+        intercepted hosts over HTTPS, which is all the proxy serves anyway.
+        `NODE_EXTRA_CA_CERTS` adds to Node's list.
         """
         ca = str(self.ca_path)
         no_proxy = ",".join(LOOPBACK)
@@ -49,7 +50,9 @@ class Interception:
             "no_proxy": no_proxy,
             "SSL_CERT_FILE": ca,
             "REQUESTS_CA_BUNDLE": ca,
+            "CURL_CA_BUNDLE": ca,
             "NODE_EXTRA_CA_CERTS": ca,
+            "NODE_USE_ENV_PROXY": "1",  # Node >= 22.21 / 24.5: fetch and http honour HTTPS_PROXY
         }
 
     def java_options(self, truststore: Path, password: str = JAVA_TRUSTSTORE_PASSWORD) -> str:
