@@ -164,7 +164,7 @@ class App(BaseHTTPRequestHandler):
     def profile(self, query: dict[str, str]) -> None:
         sid, session = self.session()
         if "tokens" not in session:
-            self.send(303, "<p>Please sign in</p>", sid, location="/login")
+            self.send(401, '<h1>Not signed in</h1><a id=sign-in href="/login">Sign in with Adobe</a>', sid)
             return
         profile = self.call_with_refresh(session, self.fetch_profile)
         if profile is None:

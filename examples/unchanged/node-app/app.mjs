@@ -122,7 +122,7 @@ const routes = {
 
   "/profile": async (request, response) => {
     const state = session(request, response);
-    if (!state.tokens) return send(response, 303, "<p>Please sign in</p>", "/login");
+    if (!state.tokens) return send(response, 401, '<h1>Not signed in</h1><a id=sign-in href="/login">Sign in with Adobe</a>');
     const profile = await withRefresh(state, profileOf);
     if (!profile) return send(response, 303, "<p>Please sign in again</p>", "/login");
     const account = await withRefresh(state, accountOf);
