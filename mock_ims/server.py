@@ -108,15 +108,22 @@ def _tls_options(tls: LeafFiles | None) -> dict[str, Any]:
     return {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)} if tls else {}
 
 
-async def _serve_with_proxy(
-    server: uvicorn.Server, sock: socket.socket, proxy: InterceptingProxy, proxy_sock: socket.socket
-) -> None:
-    # One event loop for both: the memory store's operations are atomic only on one loop.
-    await proxy.start(sock=proxy_sock)
-    try:
-        await server.serve(sockets=[sock])
-    finally:
-        await proxy.close()
+class ServerWithProxy(uvicorn.Server):
+    """uvicorn's server, with the intercepting proxy on the same event loop (the memory store's
+    operations are atomic only on one loop), started before the mock and stopped before it."""
+
+    def __init__(self, config: uvicorn.Config, proxy: InterceptingProxy, proxy_sock: socket.socket) -> None:
+        super().__init__(config)
+        self.proxy = proxy
+        self.proxy_sock = proxy_sock
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.proxy.start(sock=self.proxy_sock)
+        await super().startup(sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.proxy.close()
+        await super().shutdown(sockets)
 
 
 def _proxy_thread(settings: Settings, plan: ProxyPlan) -> Callable[[], None]:
@@ -154,11 +161,10 @@ def run(
             timeout_graceful_shutdown=3,
             **_tls_options(tls),
         )
-        server = uvicorn.Server(config)
-        if proxy is None:
-            server.run(sockets=[sock])
-        else:
-            asyncio.run(_serve_with_proxy(server, sock, proxy.proxy(app), proxy.sock))
+        server = (
+            uvicorn.Server(config) if proxy is None else ServerWithProxy(config, proxy.proxy(app), proxy.sock)
+        )
+        server.run(sockets=[sock])
         return
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
     config = uvicorn.Config(

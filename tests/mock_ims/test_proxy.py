@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import signal
 import socket
 import ssl
 import sys
@@ -395,3 +396,10 @@ def test_the_proxy_of_several_workers_serves_from_the_shared_store(tmp_path: Pat
                 client.get("https://example.com/")
         entries = httpx.get(f"{server.url}/__admin/journal", params={"endpoint": "proxy"}).json()["entries"]
         assert [e["path"] for e in entries] == ["example.com:443"]
+
+
+def test_ctrl_c_stops_the_mock_and_its_proxy(tmp_path: Path) -> None:
+    with mock_ims_process("--proxy-port", "0", data_dir=tmp_path / "data") as server:
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(15) == 0
+    assert "mock-ims: stopped." in server.text()
