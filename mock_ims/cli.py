@@ -11,6 +11,8 @@ from pathlib import Path
 from mock_ims.ca import CAError, LeafFiles, LocalCA, local_names
 from mock_ims.config import ConfigError, MockConfig, load_config
 from mock_ims.context import Settings
+from mock_ims.demo import add_parser as add_demo_parser
+from mock_ims.demo import demo
 from mock_ims.interception import Interception
 from mock_ims.keys import KeySet
 from mock_ims.proxy import DEFAULT_HOSTS, Serves, parse_hosts
@@ -131,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the CA's public-key hash for Chromium's --ignore-certificate-errors-spki-list",
     )
+    add_demo_parser(commands)
     return parser
 
 
@@ -301,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "ca":
         return ca_command(args)
+    if args.command == "demo":
+        return demo(args)
     parser.print_help()
     return 2
 
