@@ -181,7 +181,7 @@ def login(
     harness: Harness, browser: Browser, name: str, *, user: TestUser = VICTIM
 ) -> tuple[LoginRun, BrowserSession]:
     """A complete sign-in; the session stays open for what the caller does next."""
-    session = BrowserSession(browser, name, harness.report_dir)
+    session = BrowserSession(browser, name, harness.report_dir, harness.browser_proxy)
     run = LoginRun(name=name, user=user)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
@@ -270,7 +270,7 @@ def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> 
     """The victim starts a sign-in; a callback arrives with the attacker's code and a forged
     state (or none): RFC 6749 §10.12 login CSRF."""
     name = "forged-state" if with_state else "missing-state"
-    session = BrowserSession(browser, name, harness.report_dir)
+    session = BrowserSession(browser, name, harness.report_dir, harness.browser_proxy)
     mark = harness.journal_mark()
     start_login(session, harness)
     code, code_id = _attacker_code(harness)
@@ -283,7 +283,7 @@ def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> 
 def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback:
     """Browser A's genuine state, delivered in browser B with the attacker's code."""
     mark = harness.journal_mark()
-    first = BrowserSession(browser, "state-owner", harness.report_dir)
+    first = BrowserSession(browser, "state-owner", harness.report_dir, harness.browser_proxy)
     ims_page = start_login(first, harness)
     state = parse_qs(urlsplit(ims_page).query).get("state", [None])[0]
     if state is None:
@@ -292,7 +292,7 @@ def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback
     first.close(keep_trace=False)
     if not state:
         raise ProbeError("the partner's authorize request carried no state, so there is none to carry over")
-    victim = BrowserSession(browser, "other-session", harness.report_dir)
+    victim = BrowserSession(browser, "other-session", harness.report_dir, harness.browser_proxy)
     start_login(victim, harness)
     code, code_id = _attacker_code(harness)
     url = _with_params(harness.partner.redirect_uri, {"code": code, "state": state})
@@ -313,7 +313,7 @@ def replayed_callback(harness: Harness, browser: Browser) -> tuple[LoginRun, For
 
 
 def denied_login(harness: Harness, browser: Browser) -> LoginRun:
-    session = BrowserSession(browser, "access-denied", harness.report_dir)
+    session = BrowserSession(browser, "access-denied", harness.report_dir, harness.browser_proxy)
     run = LoginRun(name="access-denied", user=VICTIM)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
