@@ -137,10 +137,24 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
         mock_url = harness.ims_url
     finally:
         harness.close()
+    _keep_traces_of_failures(report_dir, session.results)
     judged = {r.id for r in session.results}
     results: list[CheckResult] = list(session.results)
     results += [_error(i, "the check did not run (see junit.xml)") for i in selected if i not in judged]
     return _report(config, options, report_dir, started_at, started, results, timeline, mock_url)
+
+
+def _keep_traces_of_failures(report_dir: Path, results: list[CheckResult]) -> None:
+    """Playwright traces are kept for probes behind a FAIL, WARN or ERROR (retain-on-failure)."""
+    troubled = {
+        probe
+        for r in results
+        if r.verdict not in (Verdict.PASS, Verdict.SKIP)
+        for probe in REGISTRY[r.id].probes
+    }
+    for trace in (report_dir / "traces").glob("*.zip"):
+        if trace.stem not in troubled:
+            trace.unlink()
 
 
 def _error(check_id: str, summary: str) -> CheckResult:
