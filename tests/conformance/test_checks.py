@@ -351,3 +351,15 @@ def test_refresh_revoked_does_not_pass_when_the_login_before_never_signed_in() -
     used_tokens = {"endpoint": "lightroom.account", "outcome": "ok", "notes": []}
     anonymous_page = login_run(profile=page("You are signed in"), tokens=[token_entry(), used_tokens])
     assert judge("refresh.revoked", refresh_revoked=(anonymous_page, visit)) is Verdict.PASS
+
+
+def test_landing_on_the_mocks_login_page_is_not_being_signed_in_as_the_attacker() -> None:
+    # The mock's login page lists every test user, Mallory included.
+    login_page = PageVisit(
+        "http://127.0.0.1:9/ims/authorize/v2?client_id=x", 200, f"Sign in {ATTACKER.display_name}"
+    )
+    result = ForgedCallback("forged-state", "evil-code", "http://x/callback", login_page, login_page, [])
+    assert judge("state.verified", forged_state=result) is Verdict.FAIL
+    observations = Observations(forged_state=result)
+    observations.extra["ims_url"] = "http://127.0.0.1:9"
+    assert REGISTRY["state.verified"].judge(observations).verdict is Verdict.PASS

@@ -10,7 +10,7 @@ import pytest
 
 from conformance.config import load
 from conformance.harness import Harness, _partner_client
-from conformance.probes import mock_time_travel
+from conformance.probes import real_time_afterwards
 
 
 def test_the_partner_is_registered_with_its_redirect_uri_as_the_default(tmp_path: Path) -> None:
@@ -30,16 +30,19 @@ class FakeClock:
         self.offset += seconds
         return {"offset_seconds": self.offset}
 
+    def reset(self) -> dict[str, Any]:
+        self.offset = 0.0
+        return {"offset_seconds": 0}
 
-def test_time_travel_puts_the_mock_clock_back_even_when_the_probe_fails() -> None:
+
+def test_probes_put_the_mock_clock_back_even_when_they_fail() -> None:
+    # Left ahead, the clock would date every later login's ID token in the partner's future.
     clock = FakeClock()
     harness = cast(Harness, SimpleNamespace(ims=SimpleNamespace(clock=clock)))
-    with mock_time_travel(harness) as advance:
-        advance(86_520)
-        advance(86_520)
-        assert clock.offset == 2 * 86_520
+    with real_time_afterwards(harness):
+        clock.advance(2 * 86_520)
     assert clock.offset == 0
-    with pytest.raises(RuntimeError), mock_time_travel(harness) as advance:
-        advance(60)
+    with pytest.raises(RuntimeError), real_time_afterwards(harness):
+        clock.advance(60)
         raise RuntimeError("the partner did not answer")
     assert clock.offset == 0
