@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ from conformance.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.harness import ATTACKER, VICTIM
+from conformance.leaks import Secret
 from conformance.model import Verdict
 from conformance.observations import Observations
 from conformance.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
+from conformance.storage import StorageSpec
 
 GOOD_STATE = "q8Xr0sV2mC1pL9kT4nW7yB3dF6hJ0aZ5uE8iO2gR1tY"
 SCOPE = "openid,AdobeID,lr_partner_apis,offline_access"
@@ -363,3 +366,32 @@ def test_landing_on_the_mocks_login_page_is_not_being_signed_in_as_the_attacker(
     observations = Observations(forged_state=result)
     observations.extra["ims_url"] = "http://127.0.0.1:9"
     assert REGISTRY["state.verified"].judge(observations).verdict is Verdict.PASS
+
+
+# ---- storage -------------------------------------------------------------------------------
+
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjb3JhIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+
+class SignInWritesStorage(Observations):
+    """A partner that writes its tokens at sign-in and deletes them at sign-out: when the run
+    ends (logout and revocation probes last) its storage is empty again."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(login=login_run())
+        self.root = root
+        self.extra["storage-spec"] = StorageSpec(files=("**",), root=root)
+        self.extra["secrets"] = [Secret("access_token at-1", TOKEN)]
+
+    def get(self, name: str) -> Any:
+        if name != "signed-in":
+            return super().get(name)
+        (self.root / "tokens.txt").write_text(f"cora {TOKEN}\n")
+        return login_run()
+
+
+def test_tokens_at_rest_are_looked_for_while_a_user_is_signed_in(tmp_path: Path) -> None:
+    observations = SignInWritesStorage(tmp_path)
+    judgement = REGISTRY["storage.encrypted"].judge(observations)
+    assert judgement.verdict is Verdict.FAIL
+    assert "tokens.txt" in judgement.seen
