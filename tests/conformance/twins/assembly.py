@@ -53,10 +53,13 @@ def _wrapped(original: Endpoint, wrapper: Wrapper) -> Endpoint:
 
 
 def rewritten(response: Response, html: str, *, drop_headers: Iterable[str] = ()) -> HTMLResponse:
-    """`response` with another HTML body (and without the named headers)."""
-    dropped = {"content-length", "content-type", *(h.lower() for h in drop_headers)}
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in dropped}
-    return HTMLResponse(html, status_code=response.status_code, headers=headers)
+    """`response` with another HTML body (and without the named headers); every other header,
+    repeated ones included, is kept."""
+    dropped = {b"content-length", b"content-type", *(h.lower().encode("latin-1") for h in drop_headers)}
+    replacement = HTMLResponse(html, status_code=response.status_code)
+    kept = [(k, v) for k, v in response.raw_headers if k.lower() not in dropped]
+    replacement.raw_headers = [*kept, *replacement.raw_headers]
+    return replacement
 
 
 def page_html(response: Response) -> str | None:
