@@ -80,9 +80,32 @@ async def test_the_clock_can_be_set_and_reset(ims: httpx.AsyncClient) -> None:
     assert reset.json()["offset_seconds"] == 0
 
 
+async def test_the_clock_cannot_be_walked_past_the_year_3000_a_century_at_a_time(
+    ims: httpx.AsyncClient,
+) -> None:
+    # Before the range check, enough of these made every date past year 9999 a 500.
+    for _ in range(9):
+        assert (await ims.post("/__admin/clock", json={"advance": 100 * 365 * 86_400})).status_code == 200
+    refused = await ims.post("/__admin/clock", json={"advance": 100 * 365 * 86_400})
+    assert refused.status_code == 400
+    assert "between 1970-01-01T00:00:00Z and 3000-01-01T00:00:00Z" in refused.json()["detail"]
+    assert (await ims.get("/__admin/tokens")).status_code == 200
+
+
 @pytest.mark.parametrize(
     "body",
-    [{"advance": "soon"}, {"advance": True}, {"set": "tomorrow"}, {"set": 5}, {}, {"advance": 1, "set": "x"}],
+    [
+        {"advance": "soon"},
+        {"advance": True},
+        {"set": "tomorrow"},
+        {"set": 5},
+        {},
+        {"advance": 1, "set": "x"},
+        {"set": "3000-01-01T00:00:00Z"},
+        {"set": "9999-12-31T23:59:59Z"},
+        {"set": "1969-12-31T23:59:59Z"},
+        {"advance": -100 * 365 * 86_400},
+    ],
 )
 async def test_bad_clock_requests_are_refused_clearly(
     ims: httpx.AsyncClient, body: dict[str, object]
