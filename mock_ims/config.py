@@ -17,6 +17,8 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "imp
 ENTITLEMENTS = ("created", "trial", "trial_expired", "subscriber", "subscriber_expired")
 ACCOUNT_TYPES = ("type1", "type2", "type3")
 DAY = 86_400
+# Lifetimes beyond a century would put expiry times past what dates can show (year 9999).
+MAX_LIFETIME_SECONDS = 100 * 365 * DAY
 
 
 class ConfigError(ValueError):
@@ -178,7 +180,7 @@ class MockConfig:
                 data, "login_request_lifetime", where, cls.login_request_lifetime
             ),
             auto_login=_string(data, "auto_login", where),
-            journal_limit=_positive_int(data, "journal_limit", where, cls.journal_limit),
+            journal_limit=_positive_int(data, "journal_limit", where, cls.journal_limit, unit="entries"),
             region=_string(data, "region", where) or cls.region,
             issuer=_string(data, "issuer", where),
         )
@@ -274,10 +276,14 @@ def _required_string(data: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _positive_int(data: Mapping[str, Any], key: str, where: str, default: int) -> int:
+def _positive_int(
+    data: Mapping[str, Any], key: str, where: str, default: int, *, unit: str = "seconds"
+) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where}.{key}: must be a positive whole number of seconds")
+        raise ConfigError(f"{where}.{key}: must be a positive whole number of {unit}")
+    if unit == "seconds" and value > MAX_LIFETIME_SECONDS:
+        raise ConfigError(f"{where}.{key}: must be at most {MAX_LIFETIME_SECONDS} seconds (100 years)")
     return value
 
 
@@ -300,7 +306,7 @@ def _patterns(value: Any, where: str) -> tuple[str, ...]:
     for i, pattern in enumerate(value):
         try:
             re.compile(pattern)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise ConfigError(f"{where}[{i}]: invalid regular expression {pattern!r}: {exc}") from exc
     return tuple(value)
 

@@ -93,6 +93,15 @@ def test_a_public_client_has_no_secret() -> None:
             config_of(clients=[{**CLIENT, "redirect_uris": ["ok", "(bad"]}]),
             "clients[0].redirect_uris[1]: invalid regular expression",
         ),
+        (
+            config_of(clients=[{**CLIENT, "redirect_uris": ["a{4294967296}"]}]),
+            "clients[0].redirect_uris[0]: invalid regular expression",
+        ),
+        (
+            config_of(clients=[{**CLIENT, "access_token_lifetime": 10**15}]),
+            "clients[0].access_token_lifetime: must be at most 3153600000 seconds (100 years)",
+        ),
+        (config_of(journal_limit=0), "config.journal_limit: must be a positive whole number of entries"),
         (config_of(clients=[{**CLIENT, "scopes": ["openid", 'bad"scope']}]), "clients[0].scopes:"),
         (config_of(clients=[{**CLIENT, "scopes": [1]}]), "clients[0].scopes: must be a list of scope names"),
         (
