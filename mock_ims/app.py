@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -105,6 +105,19 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """A path no route matches, answered in the shape of the part of the mock it is under.
+
+    Paths with a line break in a `{...:path}` parameter escape the catch-all routes (their
+    pattern does not match newlines), so they end here too."""
+    path = request.url.path
+    if path == "/__admin" or path.startswith("/__admin/"):
+        return admin_error_response(AdminError(f"no control-plane endpoint at {path}", 404, "not_found"))
+    if path.startswith("/ims/"):
+        return await not_found(request)  # journalled, as any unknown IMS path
+    return PlainTextResponse("Not Found", status_code=404)
+
+
 async def _admin_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, AdminError):  # pragma: no cover - registered for AdminError only
         raise exc
@@ -125,7 +138,7 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
     app = Starlette(
         routes=ims_routes() + lightroom_routes() + admin_routes() + dashboard_routes(),
         middleware=[Middleware(AdminGuard, token=settings.admin_token), Middleware(LazyStartup, ctx=ctx)],
-        exception_handlers={AdminError: _admin_error, Exception: _unexpected},
+        exception_handlers={404: _no_route, AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
     )
     app.state.ims = ctx

@@ -96,7 +96,8 @@ class FaultRule:
             isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599
         ):
             raise FaultError("status: must be an HTTP status code (200-599)")
-        headers = data.get("headers") or {}
+        headers = data.get("headers")
+        headers = {} if headers is None else headers
         if not isinstance(headers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
         ):
@@ -109,7 +110,8 @@ class FaultRule:
                 raise FaultError(f"headers: {name} frames the message; the mock sets it itself")
             if not _HEADER_VALUE.fullmatch(value):
                 raise FaultError(f"headers: the value of {name} has line breaks or control characters")
-        delay = data.get("delay") or 0.0
+        delay = data.get("delay")
+        delay = 0.0 if delay is None else delay
         if (
             isinstance(delay, bool)
             or not isinstance(delay, int | float)

@@ -34,8 +34,8 @@ def int_param(value: str | None, name: str, *, default: int | None) -> Any:
     return int(value)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object body (an empty body is `{}`)."""
+async def json_body(request: Request, *, required: bool = False) -> dict[str, Any]:
+    """The request's JSON object body (an empty body is `{}`, unless one is `required`)."""
     too_large = AdminError(f"the body is larger than {MAX_ADMIN_BODY} bytes", 413)
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > MAX_ADMIN_BODY:
@@ -49,6 +49,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body.strip():
+        if required:
+            raise AdminError("a JSON object body is required")
         return {}
     try:
         data = json.loads(body)

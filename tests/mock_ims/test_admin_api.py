@@ -232,6 +232,10 @@ async def test_minted_access_and_refresh_tokens_work(ims: httpx.AsyncClient) -> 
         ({"kind": "access_token", "user": "nobody@example.com"}, "user"),
         ({"kind": "access_token", "scope": "admin"}, "scope"),
         ({"kind": "access_token", "colour": "red"}, "colour"),
+        ({"kind": "access_token", "lifetime": 0}, "lifetime"),
+        ({"kind": "access_token", "code_challenge_method": {}}, "code_challenge_method"),
+        ({"kind": "access_token", "code_challenge_method": "S512"}, "code_challenge_method"),
+        ({"kind": "access_token", "lifetime": 10**12}, "lifetime"),  # was a 500 (found by fuzzing)
     ],
 )
 async def test_bad_mint_requests_name_the_field(
@@ -294,3 +298,39 @@ async def test_with_an_admin_token_the_control_plane_demands_it() -> None:
         right = await client.get("/__admin/journal", headers=bearer("let-me-in"))
         assert right.status_code == 200
         assert (await client.get("/ims/keys")).status_code == 200  # IMS itself stays open
+
+
+async def test_a_null_revocation_selector_selects_nothing(ims: httpx.AsyncClient) -> None:
+    # {"token": null} once revoked every token the mock had issued (found by fuzzing).
+    minted = await ims.post("/__admin/tokens", json={"kind": "access_token", "user": "alice@example.com"})
+    refused = await ims.post("/__admin/tokens/revoke", json={"token": None, "user": None})
+    assert refused.status_code == 400
+    assert "say what to revoke" in refused.json()["detail"]
+    live = await ims.get("/__admin/tokens", params={"live": "true"})
+    assert [t["id"] for t in live.json()["tokens"]] == [minted.json()["id"]]
+
+
+async def test_put_replaces_a_client_only_with_a_body(ims: httpx.AsyncClient) -> None:
+    # An empty PUT once reset the client to defaults, dropping its secret and redirect URIs.
+    refused = await ims.put("/__admin/clients/mock-partner-app")
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "a JSON object body is required"
+    client = (await ims.get("/__admin/clients/mock-partner-app")).json()
+    assert client["client_secret"] == "mock-partner-secret"
+
+
+@pytest.mark.parametrize("path", ["/__admin/users/a%0Ab", "/__admin/clients/x%0Ay", "/__admin/nothing"])
+async def test_an_unknown_control_plane_path_is_a_json_404(ims: httpx.AsyncClient, path: str) -> None:
+    response = await ims.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+async def test_a_fault_rule_with_a_falsy_non_number_delay_is_refused(ims: httpx.AsyncClient) -> None:
+    # {"delay": {}} and {"headers": []} were read as "no delay" and "no headers" (found by fuzzing).
+    for body in (
+        {"endpoint": "keys", "status": 503, "delay": {}},
+        {"endpoint": "keys", "status": 503, "headers": []},
+    ):
+        response = await ims.post("/__admin/faults", json=body)
+        assert response.status_code == 400, body
