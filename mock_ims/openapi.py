@@ -767,7 +767,7 @@ def control_paths() -> Paths:
                 "admin_client_put",
                 "Replace a client (the id cannot change)",
                 {"200": json_answer("The client.", ref("schemas", "Client")), "404": user_answers["404"]},
-                body=ref("schemas", "ClientRequest"),
+                body=ref("schemas", "ClientReplacement"),
                 parameters=[client_id],
             ),
             "patch": admin_operation(
@@ -1001,19 +1001,10 @@ def lightroom_operation(operation_id: str, summary: str, schema_name: str, *, us
         "operationId": operation_id,
         "tags": ["lightroom"],
         "summary": summary,
-        "parameters": [
-            {
-                "name": "X-API-Key",
-                "in": "header",
-                "required": False,
-                "description": "The client id (required: without it the answer is 403 `403000`).",
-                "schema": {"type": "string"},
-            }
-        ],
+        # Without the key the answer is 403 `403000`, without the token 401.
+        "security": [{"lightroomApiKey": [], "bearerAuth": []}] if user else [{"lightroomApiKey": []}],
         "responses": responses,
     }
-    if user:
-        operation["security"] = [{"bearerAuth": []}, {}]
     return operation
 
 
@@ -1626,6 +1617,12 @@ def control_schemas() -> dict[str, Schema]:
             "required": ["client_id"],
             "additionalProperties": False,
         },
+        "ClientReplacement": {
+            "type": "object",
+            "properties": client_fields,
+            "additionalProperties": False,
+            "description": "The whole client; `client_id`, if given, must be the path's.",
+        },
         "ClientPatch": {
             "type": "object",
             "properties": client_fields,
@@ -1647,23 +1644,24 @@ def control_schemas() -> dict[str, Schema]:
             "properties": {
                 "kind": {"enum": ["authorization_code", "access_token", "refresh_token"]},
                 "user": {
-                    **string,
+                    **maybe,
                     "description": "Email or id; required but for an access_token (then a technical account).",
                 },
-                "client_id": {**string, "description": "Default: the first configured client."},
-                "scope": {"anyOf": [string, strings], "description": "Default: the client's scopes."},
+                "client_id": {**maybe, "description": "Default: the first configured client."},
+                "scope": {"anyOf": [maybe, strings], "description": "Default: the client's scopes."},
                 "redirect_uri": {
-                    **string,
+                    **maybe,
                     "description": "Required for a code; must match the client's patterns.",
                 },
-                "state": string,
-                "nonce": string,
-                "code_challenge": string,
-                "code_challenge_method": {"enum": ["S256", "plain"]},
-                "lifetime": {"type": "integer", "minimum": 1, "maximum": MAX_LIFETIME_SECONDS},
+                "state": maybe,
+                "nonce": maybe,
+                "code_challenge": maybe,
+                "code_challenge_method": {"enum": ["S256", "plain", None]},
+                "lifetime": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_LIFETIME_SECONDS},
             },
             "required": ["kind"],
             "additionalProperties": False,
+            "description": "A null field is as if it were left out.",
         },
         "Minted": {
             "type": "object",
@@ -1683,13 +1681,17 @@ def control_schemas() -> dict[str, Schema]:
         "RevokeRequest": {
             "type": "object",
             "properties": {
-                "user": string,
-                "client_id": string,
-                "token_id": string,
-                "token": {**string, "description": "A token's value (it must be one this mock signed)."},
-                "kind": {"enum": ["authorization_code", "access_token", "refresh_token"]},
+                "user": maybe,
+                "client_id": maybe,
+                "token_id": maybe,
+                "token": {**maybe, "description": "A token's value (it must be one this mock signed)."},
+                "kind": {"enum": ["authorization_code", "access_token", "refresh_token", None]},
             },
-            "anyOf": [{"required": [name]} for name in ("user", "client_id", "token_id", "token")],
+            # At least one selector that is not null: a null one selects nothing.
+            "anyOf": [
+                {"required": [name], "properties": {name: string}}
+                for name in ("user", "client_id", "token_id", "token")
+            ],
             "additionalProperties": False,
         },
         "Revoked": list_of("revoked", string),
@@ -1766,6 +1768,12 @@ def components() -> dict[str, Any]:
                 "type": "http",
                 "scheme": "basic",
                 "description": "The admin token as the password (any user name): how a browser sends it.",
+            },
+            "lightroomApiKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "The Lightroom stub's API key: a registered client id.",
             },
             "bearerAuth": {
                 "type": "http",
