@@ -1,4 +1,4 @@
-"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy)."""
+"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy), `fuzz` (Schemathesis)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def typecheck(session: nox.Session) -> None:
     """Mypy, strict, on the packages."""
     session.install("-e", ".[test]", MYPY)
     session.run("mypy")
+
+
+@nox.session(python="3.11")
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis against a real mock's /openapi.json: the bounded run CI does (~2 minutes);
+    `nox -s fuzz -- --full` for the long one (~20 minutes)."""
+    session.install("-e", ".[fuzz]")
+    session.run("python", "scripts/fuzz.py", *session.posargs)
