@@ -26,6 +26,7 @@ from mock_ims.endpoints.token import token
 from mock_ims.endpoints.userinfo import profile, userinfo
 from mock_ims.endpoints.validate import validate_token
 from mock_ims.lightroom import lightroom_routes
+from mock_ims.limits import HeaderLimit
 from mock_ims.openapi import openapi
 
 logger = logging.getLogger("mock_ims")
@@ -80,11 +81,17 @@ class HostGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.allowed is not None:
-            host = ""
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    host = value.decode("latin-1").lower()
-                    break
+            hosts = [value.decode("latin-1").lower() for name, value in scope["headers"] if name == b"host"]
+            if len(hosts) > 1:
+                # RFC 9112 §3.2: more than one Host is a 400; reading only the first would let a
+                # second one past the check in any proxy that reads the last.
+                response = JSONResponse(
+                    {"error": "bad_request", "detail": "more than one Host header (RFC 9112 §3.2)"},
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+            host = hosts[0] if hosts else ""
             hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if hostname and hostname not in self.allowed:
                 response = JSONResponse(
@@ -137,7 +144,11 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
 
     app = Starlette(
         routes=ims_routes() + lightroom_routes() + admin_routes() + dashboard_routes(),
-        middleware=[Middleware(AdminGuard, token=settings.admin_token), Middleware(LazyStartup, ctx=ctx)],
+        middleware=[
+            Middleware(HeaderLimit),
+            Middleware(AdminGuard, token=settings.admin_token),
+            Middleware(LazyStartup, ctx=ctx),
+        ],
         exception_handlers={404: _no_route, AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
     )

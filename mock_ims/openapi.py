@@ -38,6 +38,8 @@ Conventions of every IMS endpoint:
   which are required;
 - a value longer than 8192 characters or with a control character, a parameter repeated, or
   one that differs between the query and the body, is refused (400); a body over 64 KiB: 413;
+- request headers over 16 KiB in all, or more than 100 of them, are refused with 431
+  (RFC 6585 §5) on every path, and are not listed;
 - HEAD is served wherever GET is (RFC 9110 §9.3.2) and is not listed;
 - any other path under /ims/ answers 404, any other method on a listed path 405 with `Allow`.
 """
