@@ -34,7 +34,7 @@ from tests.helpers.flows import (
     sign_in,
     tokens_for,
 )
-from tests.mock_ims.test_bad_requests import CASES, build
+from tests.mock_ims.test_bad_requests import CASES, build, prepared
 
 pytestmark = pytest.mark.anyio
 DOC_URI = "urn:mock-ims:openapi"
@@ -500,7 +500,8 @@ async def dashboard(ims: httpx.AsyncClient) -> None:
 
 async def malformed(ims: httpx.AsyncClient) -> None:
     for case in CASES.values():
-        await ims.send(build(ims, case))
+        await ims.send(build(ims, await prepared(ims, case)))
+        assert (await ims.post("/__admin/reset")).status_code == 200  # clock, clients and tokens
 
 
 async def test_the_answers_of_a_normal_flow_conform(checked: httpx.AsyncClient) -> None:
