@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from mock_ims.endpoints.validate import validate_token
 from mock_ims.lightroom import lightroom_routes
 from mock_ims.limits import HeaderLimit
 from mock_ims.openapi import openapi
+from mock_ims.purge import purge_periodically
 
 logger = logging.getLogger("mock_ims")
 
@@ -137,9 +139,13 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ctx.startup()
+        purger = asyncio.create_task(purge_periodically(ctx))
         try:
             yield
         finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
             await ctx.store.close()
 
     app = Starlette(

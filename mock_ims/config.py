@@ -133,6 +133,10 @@ class MockConfig:
     login_request_lifetime: int = 1800
     auto_login: str | None = None  # an email: approve every authorize request as this user
     journal_limit: int = 10_000
+    # Expired codes and tokens stay this long (the conformance suite looks for expired tokens in a
+    # partner's storage), then the purge drops them; sessions and login requests go at expiry.
+    retention_seconds: int = 2 * DAY
+    purge_interval_seconds: int = 60  # how often the running server purges what has expired
     region: str = "ue1"  # the suffix of token ids, as in `..._ue1`
     issuer: str | None = None  # fixed issuer / public base URL; default: the URL the request used
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -181,6 +185,10 @@ class MockConfig:
             ),
             auto_login=_string(data, "auto_login", where),
             journal_limit=_positive_int(data, "journal_limit", where, cls.journal_limit, unit="entries"),
+            retention_seconds=_positive_int(data, "retention_seconds", where, cls.retention_seconds),
+            purge_interval_seconds=_positive_int(
+                data, "purge_interval_seconds", where, cls.purge_interval_seconds
+            ),
             region=_string(data, "region", where) or cls.region,
             issuer=_string(data, "issuer", where),
         )

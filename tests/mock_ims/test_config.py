@@ -102,6 +102,11 @@ def test_a_public_client_has_no_secret() -> None:
             "clients[0].access_token_lifetime: must be at most 3153600000 seconds (100 years)",
         ),
         (config_of(journal_limit=0), "config.journal_limit: must be a positive whole number of entries"),
+        (
+            config_of(retention_seconds=0),
+            "config.retention_seconds: must be a positive whole number of seconds",
+        ),
+        (config_of(purge_interval_seconds="60"), "config.purge_interval_seconds: must be a positive"),
         (config_of(clients=[{**CLIENT, "scopes": ["openid", 'bad"scope']}]), "clients[0].scopes:"),
         (config_of(clients=[{**CLIENT, "scopes": [1]}]), "clients[0].scopes: must be a list of scope names"),
         (
