@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from mock_ims.admin.clock import MAX_ADVANCE_SECONDS
 from mock_ims.clock import CLOCK_RANGE
 from mock_ims.config import MAX_LIFETIME_SECONDS
+from mock_ims.store import KINDS
 from mock_ims.version import __version__
 
 Schema = dict[str, Any]
@@ -813,6 +814,13 @@ def control_paths() -> Paths:
                 "Revoke tokens by user, client, id or value (the fields combine)",
                 {"200": json_answer("The ids revoked.", ref("schemas", "Revoked"))},
                 body=ref("schemas", "RevokeRequest"),
+            )
+        },
+        "/__admin/stats": {
+            "get": admin_operation(
+                "admin_stats_get",
+                "How much state the mock holds: documents by kind, journal entries, memory",
+                {"200": json_answer("The figures.", ref("schemas", "Stats"))},
             )
         },
         "/__admin/reset": {
@@ -1697,6 +1705,34 @@ def control_schemas() -> dict[str, Schema]:
             "additionalProperties": False,
         },
         "Revoked": list_of("revoked", string),
+        "Stats": {
+            "type": "object",
+            "properties": {
+                "documents": {
+                    "type": "object",
+                    "properties": {kind: {"type": "integer", "minimum": 0} for kind in KINDS},
+                    "required": list(KINDS),
+                    "additionalProperties": False,
+                    "description": "Documents of each kind in the store (tokens includes codes).",
+                },
+                "journal_entries": {"type": "integer", "minimum": 0},
+                "journal_limit": {"type": "integer", "minimum": 1},
+                "process": {
+                    "type": "object",
+                    "properties": {
+                        "pid": {"type": "integer"},
+                        "rss_bytes": {
+                            "type": ["integer", "null"],
+                            "description": "Resident memory of the answering worker (null where unknown).",
+                        },
+                    },
+                    "required": ["pid", "rss_bytes"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["documents", "journal_entries", "journal_limit", "process"],
+            "additionalProperties": False,
+        },
         "LightroomError": {
             "type": "object",
             "properties": {"code": {"type": ["string", "integer"]}, "description": string},
