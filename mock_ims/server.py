@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from mock_ims.app import create_app, guarded
 from mock_ims.config import MockConfig
 from mock_ims.context import Settings
+from mock_ims.logs import log_config
 
 SETTINGS_ENV = "MOCK_IMS_WORKER_SETTINGS"
 
@@ -99,6 +100,7 @@ def run(
             lifespan="on",
             log_level=log_level,
             access_log=access_log,
+            log_config=log_config(),
             timeout_graceful_shutdown=3,
         )
         uvicorn.Server(config).run(sockets=[sock])
@@ -111,6 +113,7 @@ def run(
         lifespan="on",
         log_level=log_level,
         access_log=access_log,
+        log_config=log_config(),
         timeout_graceful_shutdown=3,
     )
     from uvicorn.supervisors import Multiprocess
