@@ -111,7 +111,7 @@ def guarded_client(**settings: Any) -> httpx.AsyncClient:
         ("evil.example:8765", 421),
         ("127.0.0.1.evil.example", 421),
         ("localhost.evil.example:8765", 421),
-        ("mock.test:8765", 200),  # named with --extra-host (Settings.extra_hosts)
+        ("mock.test:8765", 200),  # a host the mock was given (Settings.extra_hosts)
     ],
 )
 async def test_on_loopback_only_its_own_host_names_are_answered(host: str, status: int) -> None:
