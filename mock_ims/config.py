@@ -17,6 +17,7 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "imp
 ENTITLEMENTS = ("created", "trial", "trial_expired", "subscriber", "subscriber_expired")
 ACCOUNT_TYPES = ("type1", "type2", "type3")
 DAY = 86_400
+CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,255}")
 # Lifetimes beyond a century would put expiry times past what dates can show (year 9999).
 MAX_LIFETIME_SECONDS = 100 * 365 * DAY
 
@@ -52,6 +53,13 @@ class ClientConfig:
     def from_dict(cls, data: Mapping[str, Any], where: str = "client") -> ClientConfig:
         values = _check_keys(cls, data, where)
         client_id = _required_string(values, "client_id", where)
+        # It travels in URLs (/__admin/clients/<id>, X-API-Key): RFC 3986 unreserved characters only,
+        # so no two spellings of one id (percent-encoded or not) can name different clients.
+        if not CLIENT_ID.fullmatch(client_id):
+            raise ConfigError(
+                f"{where}.client_id: {client_id[:80]!r} may only hold letters, digits, '.', '_', '~' and '-' "
+                "(at most 255)"
+            )
         client = cls(
             client_id=client_id,
             client_secret=_string(values, "client_secret", where),

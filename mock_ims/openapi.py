@@ -1373,7 +1373,11 @@ def control_schemas() -> dict[str, Schema]:
         ),
     }
     client_fields: dict[str, Schema] = {
-        "client_id": {**CONFIG_TEXT, "minLength": 1},
+        "client_id": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._~-]{1,255}$",
+            "description": "RFC 3986 unreserved characters only: it appears in URLs.",
+        },
         "client_secret": optional(
             {**CONFIG_TEXT, "minLength": 1, "description": "Omit (or null) for a public client."}
         ),

@@ -48,7 +48,7 @@ async def json_body(request: Request, *, required: bool = False) -> dict[str, An
             raise too_large
         chunks.append(chunk)
     body = b"".join(chunks)
-    if not body.strip():
+    if not body:  # whitespace alone is no JSON document: a 400 below
         if required:
             raise AdminError("a JSON object body is required")
         return {}

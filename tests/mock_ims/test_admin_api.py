@@ -334,3 +334,10 @@ async def test_a_fault_rule_with_a_falsy_non_number_delay_is_refused(ims: httpx.
     ):
         response = await ims.post("/__admin/faults", json=body)
         assert response.status_code == 400, body
+
+
+async def test_a_body_of_whitespace_is_not_json(ims: httpx.AsyncClient) -> None:
+    # It was read as an empty body, so a PATCH of "\n" succeeded (found by fuzzing).
+    answer = await ims.patch("/__admin/clients/mock-partner-app", content=b"\n")
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("the body is not valid JSON")

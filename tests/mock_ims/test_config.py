@@ -83,6 +83,9 @@ def test_a_public_client_has_no_secret() -> None:
         (config_of(clients=[{"client_secret": "x"}]), "clients[0].client_id: is required"),
         (config_of(clients=[{"client_id": ""}]), "clients[0].client_id: must not be empty"),
         (config_of(clients=[{"client_id": 7}]), "clients[0].client_id: must be a string, not int"),
+        (config_of(clients=[{"client_id": "a%2Fb"}]), "clients[0].client_id: 'a%2Fb' may only hold letters"),
+        (config_of(clients=[{"client_id": "a b"}]), "clients[0].client_id: 'a b' may only hold letters"),
+        (config_of(clients=[{"client_id": "x" * 256}]), "(at most 255)"),
         (config_of(clients=[{**CLIENT, "client_secret": ""}]), "clients[0].client_secret: must not be empty"),
         (config_of(clients=[{**CLIENT, "secret": "x"}]), "clients[0]: unknown key 'secret'"),
         (
