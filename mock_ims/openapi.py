@@ -115,14 +115,21 @@ ADMIN_SECURITY: Security = [{"adminToken": []}, {}]
 # ---- /ims/authorize and the login form -------------------------------------------------------
 
 AUTHORIZE_FIELDS: dict[str, Schema] = {
-    "client_id": text("The client (API key). Unknown or missing: an HTML error page, never a redirect."),
+    "client_id": text(
+        "The client (API key). Unknown or missing: an HTML error page, never a redirect.",
+        examples=["mock-partner-app"],
+    ),
     "redirect_uri": text(
         "Where the answer goes; must fully match one of the client's redirect URI patterns "
         "(regular expressions). Missing or unregistered: the client's default redirect URI if it "
         "has one, else an HTML error page.",
         maxLength=2048,
+        examples=["http://localhost:8000/callback"],
     ),
-    "scope": text("Comma- or space-separated scopes, e.g. `openid,AdobeID,lr_partner_apis`."),
+    "scope": text(
+        "Comma- or space-separated scopes, e.g. `openid,AdobeID,lr_partner_apis`.",
+        examples=["openid,AdobeID,lr_partner_apis,offline_access"],
+    ),
     "response_type": text(
         "`code` (default), or with the implicit grant `token`, `id_token`, `id_token token`, `code id_token`."
     ),
@@ -221,7 +228,9 @@ def authorize_paths() -> Paths:
 # ---- /ims/token ------------------------------------------------------------------------------
 
 TOKEN_FIELDS: dict[str, Schema] = {
-    "grant_type": text("`authorization_code`, `refresh_token` or `client_credentials`."),
+    "grant_type": text(
+        "`authorization_code`, `refresh_token` or `client_credentials`.", examples=["client_credentials"]
+    ),
     "code": text("The authorization code (authorization_code grant)."),
     "redirect_uri": text(
         "Must equal the authorize request's when given; omitting it is accepted and journalled "
