@@ -17,7 +17,7 @@ from mock_ims.interception import Interception
 from mock_ims.keys import KeySet
 from mock_ims.proxy import DEFAULT_HOSTS, Serves, parse_hosts
 from mock_ims.server import ProxyPlan, bind_socket, is_loopback, run, url_for
-from mock_ims.store import StoreError, open_store
+from mock_ims.store import StoreError, check_store, redacted_url
 from mock_ims.version import __version__
 
 DEFAULT_PORT = 8765
@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         default="memory://",
         metavar="URL",
-        help="where state lives: memory:// (one process), sqlite:///PATH, or 'sqlite' for DATA_DIR/state.db",
+        help=(
+            "where state lives: memory:// (one process), sqlite:///PATH or 'sqlite' for "
+            "DATA_DIR/state.db (one machine), redis://HOST:PORT/DB[?prefix=mock-ims:] (several hosts)"
+        ),
     )
     serve.add_argument(
         "--data-dir",
@@ -79,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="uvicorn worker processes; more than one needs a shared store (sqlite)",
+        help="uvicorn worker processes; more than one needs a shared store (sqlite or redis)",
     )
     serve.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback interface")
     serve.add_argument(
@@ -161,7 +164,7 @@ def print_banner(
         f"  client_id:      {client.client_id}",
         f"  client_secret:  {client.client_secret or '(public client)'}",
         f"  scopes:         {','.join(client.scopes)}",
-        f"  store:          {settings.store_url}",
+        f"  store:          {redacted_url(settings.store_url)}",
         f"  data dir:       {settings.data_dir}",
         "  test users (email / password):",
     ]
@@ -197,15 +200,13 @@ def serve(args: argparse.Namespace) -> int:
         admin_token=args.admin_token,
     )
     try:
-        store = open_store(settings.store_url)
+        shared = check_store(settings.store_url)  # each worker then opens its own
     except StoreError as exc:
         return _fail(str(exc))
-    shared = store.shared_across_processes
-    del store  # each worker opens its own
     if args.workers > 1 and not shared:
         return _fail(
             f"--workers {args.workers} needs a store the workers share: add --store sqlite "
-            "(the memory store lives inside one process)"
+            "(the memory store lives inside one process) or --store redis://HOST"
         )
     try:
         KeySet.load_or_create(data_dir)  # before any worker starts, so they all share the keys

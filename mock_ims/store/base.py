@@ -9,6 +9,7 @@ hosts for Redis, so a code or refresh token is redeemed once however many worker
 from __future__ import annotations
 
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 Doc = dict[str, Any]
 
@@ -17,6 +18,15 @@ KINDS = ("tokens", "clients", "users", "sessions", "requests", "faults", "meta")
 
 class StoreError(RuntimeError):
     """The store cannot be opened or used (bad URL, unreadable file, ...)."""
+
+
+def redacted_url(url: str) -> str:
+    """A store URL fit to print: any password replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
 
 
 class Store(Protocol):
