@@ -7,7 +7,7 @@ second, so in a run several times that long, expired codes, tokens, sessions and
 must be dropped while the load goes on, and all of them once it stops; the journal stays under
 its cap. Resident memory before, at the peak and after is printed (not asserted).
 
-CI runs a short form (20 flows at a time for 12 s); the full run is
+CI runs a short form (10 flows at a time for 12 s); the full run is
 `MOCK_IMS_LOAD_SECONDS=60 MOCK_IMS_LOAD_CONCURRENCY=100 pytest tests/mock_ims/test_load.py`
 (or `nox -s load`).
 """
@@ -33,9 +33,10 @@ from tests.helpers.processes import RunningProcess, mock_ims_process
 pytestmark = pytest.mark.anyio
 
 SECONDS = float(os.environ.get("MOCK_IMS_LOAD_SECONDS", "12"))
-CONCURRENCY = int(os.environ.get("MOCK_IMS_LOAD_CONCURRENCY", "20"))
-# Long enough for a flow under this load, short enough to expire many times during the run.
-LIFETIME = 2 if CONCURRENCY <= 20 else 10
+CONCURRENCY = int(os.environ.get("MOCK_IMS_LOAD_CONCURRENCY", "10"))
+# Many times the gap between two requests of a flow under this load (a fraction of a second),
+# and a fraction of the run, so that records expire and are purged while it goes on.
+LIFETIME = 3 if CONCURRENCY <= 20 else 15
 RETENTION = 1
 PURGE_INTERVAL = 1
 JOURNAL_LIMIT = 20_000
