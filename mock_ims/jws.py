@@ -34,12 +34,18 @@ def b64url_decode(text: str) -> bytes:
     if not text or any(c not in _B64URL for c in text) or len(text) % 4 == 1:
         raise JWSError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - filtered above
         raise JWSError("not base64url") from exc
+    # The unused low bits of the last character must be zero (RFC 4648 §3.5): otherwise several
+    # spellings decode to the same bytes, and a token with its last character changed verifies.
+    if b64url_encode(data) != text:
+        raise JWSError("not canonical base64url")
+    return data
 
 
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64URL = frozenset(B64URL_ALPHABET)
 
 
 def _json_segment(obj: Mapping[str, Any]) -> str:

@@ -21,9 +21,11 @@ from mock_ims import profiles
 from mock_ims.config import ClientConfig, UserConfig
 from mock_ims.context import Context, context
 from mock_ims.endpoint import Endpoint, ims_endpoint
+from mock_ims.errors import OAuthError
 from mock_ims.journal import Event
 from mock_ims.ledger import TokenRejected
 from mock_ims.params import Params
+from mock_ims.responses import error_response
 from mock_ims.tokens import TokenKind, TokenRecord, technical_account_id
 from mock_ims.version import __version__
 
@@ -101,6 +103,18 @@ def forbidden_by_account_state(status: str) -> LightroomError:
     )
 
 
+def bad_request(description: str) -> LightroomError:
+    # An unreadable request (bad query encoding, malformed credentials): the code is a guess.
+    return LightroomError(400, 400, "Bad Request", reason=description)
+
+
+def render_error(exc: Exception) -> Response:
+    """Errors raised before the handler (unreadable parameters) in Lightroom's shape too."""
+    if isinstance(exc, OAuthError):
+        return bad_request(exc.description).response()
+    return error_response(exc)
+
+
 LightroomHandler = Callable[[Request, Params, Event], Awaitable[dict[str, Any]]]
 
 
@@ -117,7 +131,7 @@ def lightroom_endpoint(name: str) -> Callable[[LightroomHandler], Endpoint]:
 
         answer.__name__ = handler.__name__
         answer.__doc__ = handler.__doc__
-        return ims_endpoint(f"lightroom.{name}")(answer)
+        return ims_endpoint(f"lightroom.{name}", render=render_error)(answer)
 
     return decorate
 

@@ -234,3 +234,23 @@ async def test_lightroom_calls_are_journalled_with_token_user_and_reason(
     health = (await ims.get("/__admin/journal", params={"endpoint": "lightroom.health"})).json()["entries"]
     assert health[0]["error"] == "403003"
     assert "no-such-client" in health[0]["reason"]
+
+
+@pytest.mark.parametrize("path", ["/v2/health", "/v2/account", "/v2/catalog"])
+@pytest.mark.parametrize(
+    ("query", "authorization"),
+    [(b"x=%ff", None), (b"a=1&a=2", None), (b"", "Basic !!!")],
+    ids=["a query that is not UTF-8", "a repeated parameter", "malformed Basic credentials"],
+)
+async def test_an_unreadable_request_is_a_400_in_lightrooms_shape_too(
+    ims: httpx.AsyncClient, ims_context: Context, path: str, query: bytes, authorization: str | None
+) -> None:
+    headers = lightroom_headers()
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    url = httpx.URL(f"http://127.0.0.1:8765{path}").copy_with(query=query or None)
+    response = await ims.get(url, headers=headers)
+    assert response.status_code == 400
+    assert lightroom_json(response) == {"code": 400, "description": "Bad Request"}
+    entry = (await ims_context.journal.entries())[-1]
+    assert (entry["endpoint"], entry["outcome"], entry["status"]) == (f"lightroom.{path[4:]}", "refused", 400)
