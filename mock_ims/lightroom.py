@@ -91,7 +91,16 @@ def unauthorized(reason: str) -> LightroomError:
 
 
 def forbidden(reason: str) -> LightroomError:
+    """403 4300: what Lightroom answers an expired access token (IMS_FACTS.md §6)."""
     return LightroomError(403, 4300, "Access is forbidden", reason=reason)
+
+
+def not_permitted(reason: str) -> LightroomError:
+    """403 1016 for a token that is valid but not usable here (no lr_partner_apis, another
+    client's, a technical account's). Lightroom documents 1016 "Requested operation not
+    permitted"; which code it uses for these cases is a guess. Not 4300, which partners rightly
+    read as "expired, refresh": a refresh cannot fix these."""
+    return LightroomError(403, 1016, "Requested operation not permitted", reason=reason)
 
 
 def forbidden_by_account_state(status: str) -> LightroomError:
@@ -169,11 +178,11 @@ async def lightroom_user(
     event.consumed = record.id
     event.user_id = record.user_id
     if record.client_id != client.client_id:
-        raise forbidden(f"the access token was issued to client {record.client_id!r}, not to the API key's")
+        raise not_permitted(f"the access token was issued to client {record.client_id!r}, not to the API key's")
     if LIGHTROOM_SCOPE not in record.scopes:
-        raise forbidden(f"the access token lacks the {LIGHTROOM_SCOPE} scope")
+        raise not_permitted(f"the access token lacks the {LIGHTROOM_SCOPE} scope")
     if record.user_id == technical_account_id(record.client_id):
-        raise forbidden("a technical-account (client_credentials) token has no Lightroom account")
+        raise not_permitted("a technical-account (client_credentials) token has no Lightroom account")
     user = await ctx.registry.user(record.user_id)
     if user is None:
         raise unauthorized("access token of a user that no longer exists")

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.anyio
 
 PREFIX = "while (1) {}\n"
 OTHER_CLIENT = "other-partner-app"
-FORBIDDEN = {"code": 4300, "description": "Access is forbidden"}
+FORBIDDEN = {"code": 4300, "description": "Access is forbidden"}  # expired: refresh
+NOT_PERMITTED = {"code": 1016, "description": "Requested operation not permitted"}  # refresh will not help
 UNAUTHORIZED = {"code": 401, "description": "Unauthorized"}
 DAY = 86_400
 
@@ -180,14 +181,14 @@ async def test_a_token_without_lr_partner_apis_is_forbidden(ims: httpx.AsyncClie
     token = await access_token(ims, scope="openid,AdobeID,offline_access")
     response = await ims.get("/v2/account", headers=lightroom_headers(token))
     assert response.status_code == 403
-    assert lightroom_json(response) == FORBIDDEN
+    assert lightroom_json(response) == NOT_PERMITTED
 
 
 async def test_a_token_issued_to_another_client_than_the_api_key_is_forbidden(ims: httpx.AsyncClient) -> None:
     token = await access_token(ims)
     response = await ims.get("/v2/account", headers=lightroom_headers(token, api_key=OTHER_CLIENT))
     assert response.status_code == 403
-    assert lightroom_json(response) == FORBIDDEN
+    assert lightroom_json(response) == NOT_PERMITTED
 
 
 async def test_a_technical_account_token_is_forbidden(ims: httpx.AsyncClient) -> None:
@@ -200,7 +201,7 @@ async def test_a_technical_account_token_is_forbidden(ims: httpx.AsyncClient) ->
     assert "lr_partner_apis" in jwt.decode(token, options={"verify_signature": False})["scope"].split(",")
     response = await ims.get("/v2/catalog", headers=lightroom_headers(token))
     assert response.status_code == 403
-    assert lightroom_json(response) == FORBIDDEN
+    assert lightroom_json(response) == NOT_PERMITTED
 
 
 async def test_a_token_of_a_removed_user_answers_401(ims: httpx.AsyncClient, ims_context: Context) -> None:
