@@ -178,7 +178,9 @@ async def lightroom_user(
     event.consumed = record.id
     event.user_id = record.user_id
     if record.client_id != client.client_id:
-        raise not_permitted(f"the access token was issued to client {record.client_id!r}, not to the API key's")
+        raise not_permitted(
+            f"the access token was issued to client {record.client_id!r}, not to the API key's"
+        )
     if LIGHTROOM_SCOPE not in record.scopes:
         raise not_permitted(f"the access token lacks the {LIGHTROOM_SCOPE} scope")
     if record.user_id == technical_account_id(record.client_id):
