@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from mock_ims.cached import StoreView
 from mock_ims.store import Store
 
 _KEY = "clock"
@@ -34,10 +35,14 @@ def parse_iso(text: str) -> int:
 class Clock:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._offset = StoreView(store, self._load_offset)
 
-    async def offset_ms(self) -> int:
+    async def _load_offset(self) -> int:
         doc = await self._store.get("meta", _KEY)
         return int(doc["offset_ms"]) if doc else 0
+
+    async def offset_ms(self) -> int:
+        return await self._offset.get()
 
     async def now_ms(self) -> int:
         return real_ms() + await self.offset_ms()

@@ -8,11 +8,33 @@ hosts for Redis, so a code or refresh token is redeemed once however many worker
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 Doc = dict[str, Any]
 
 KINDS = ("tokens", "clients", "users", "sessions", "requests", "faults", "meta")
+# The kinds every worker keeps a parsed copy of; a write to one of them changes `revision()`.
+WATCHED_KINDS = frozenset({"clients", "users", "faults", "meta"})
+
+T = TypeVar("T")
+_NESTED = (dict, list, tuple)
+
+
+def copy_doc(value: T) -> T:
+    """A copy of a JSON-like value (dicts, lists, tuples of scalars), sharing nothing mutable.
+
+    Much cheaper than `copy.deepcopy`, which pays for memoising cycles JSON cannot have.
+    """
+    copied: Any
+    if isinstance(value, dict):
+        copied = {key: copy_doc(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
+    elif isinstance(value, list):
+        copied = [copy_doc(item) if isinstance(item, _NESTED) else item for item in value]
+    elif isinstance(value, tuple):
+        copied = tuple(copy_doc(item) for item in value)
+    else:
+        copied = value
+    return cast(T, copied)
 
 
 class StoreError(RuntimeError):
@@ -63,6 +85,14 @@ class Store(Protocol):
         """Entries with a sequence number greater than `after`, oldest first."""
 
     async def clear_journal(self) -> None: ...
+
+    async def revision(self) -> int:
+        """A number that changes whenever a document of a WATCHED_KINDS kind is created,
+        changed or removed, by this process or any other sharing the store.
+
+        Workers keep parsed copies of clients, users, faults and the clock, and read this
+        (one cheap lookup) to know when to reload them; it never goes back to a value it had.
+        """
 
     async def purge(self, now_ms: int) -> int:
         """Drop documents whose `expires_ms` has passed; how many were dropped."""

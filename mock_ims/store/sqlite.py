@@ -11,9 +11,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from mock_ims.store.base import Doc, StoreError
+from mock_ims.store.base import WATCHED_KINDS, Doc, StoreError
 
-_SCHEMA = """
+_WATCHED = ", ".join(f"'{kind}'" for kind in sorted(WATCHED_KINDS))
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS docs (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -26,7 +27,20 @@ CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     doc TEXT NOT NULL
 );
-"""
+CREATE TABLE IF NOT EXISTS revision (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    n INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO revision (id, n) VALUES (0, 0);
+-- Triggers run inside the writing statement's transaction: no worker can see a changed
+-- client, user, fault or clock without also seeing the new revision.
+CREATE TRIGGER IF NOT EXISTS docs_revision_insert AFTER INSERT ON docs
+    WHEN NEW.kind IN ({_WATCHED}) BEGIN UPDATE revision SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS docs_revision_update AFTER UPDATE ON docs
+    WHEN NEW.kind IN ({_WATCHED}) OR OLD.kind IN ({_WATCHED}) BEGIN UPDATE revision SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS docs_revision_delete AFTER DELETE ON docs
+    WHEN OLD.kind IN ({_WATCHED}) BEGIN UPDATE revision SET n = n + 1; END;
+"""  # noqa: S608 - the kind names are constants
 
 
 def _dump(doc: Doc) -> str:
@@ -125,6 +139,10 @@ class SQLiteStore:
 
     async def clear_journal(self) -> None:
         self._db.execute("DELETE FROM journal")
+
+    async def revision(self) -> int:
+        row = self._db.execute("SELECT n FROM revision").fetchone()
+        return int(row[0])
 
     async def purge(self, now_ms: int) -> int:
         cursor = self._db.execute(

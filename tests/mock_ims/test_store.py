@@ -114,6 +114,67 @@ async def test_purge_drops_expired_documents_only(store: Store) -> None:
     assert {d["v"] for d in await store.items("tokens")} == {2, 3}
 
 
+async def test_the_revision_changes_with_every_change_to_a_watched_kind(store: Store) -> None:
+    seen = [await store.revision()]
+
+    async def changed() -> None:
+        revision = await store.revision()
+        assert revision not in seen, "the revision did not change (or went back to an old value)"
+        seen.append(revision)
+
+    await store.put("clients", "c", {"v": 1})
+    await changed()
+    await store.insert("users", "u", {"v": 1})
+    await changed()
+    await store.put("faults", "f", {"times": 2, "used": None})
+    await changed()
+    await store.decrement("faults", "f", "times")
+    await changed()
+    await store.claim("faults", "f", "used", 1)
+    await changed()
+    await store.delete("faults", "f")
+    await changed()
+    await store.put("meta", "clock", {"offset_ms": 5}, expires_ms=10)
+    await changed()
+    await store.purge(20)
+    await changed()
+    await store.clear("users")
+    await changed()
+
+
+async def test_the_revision_ignores_tokens_sessions_and_the_journal(store: Store) -> None:
+    before = await store.revision()
+    await store.put("tokens", "t", {"used_ms": None})
+    await store.claim("tokens", "t", "used_ms", 1)
+    await store.put("sessions", "s", {})
+    await store.insert("requests", "r", {})
+    await store.append_journal({"n": 1}, limit=10)
+    await store.delete("tokens", "t")
+    assert await store.revision() == before
+
+
+async def test_a_failed_write_leaves_the_revision_alone(store: Store) -> None:
+    await store.put("clients", "c", {"v": 1})
+    before = await store.revision()
+    assert not await store.insert("clients", "c", {"v": 2})
+    assert not await store.delete("clients", "absent")
+    assert await store.claim("clients", "absent", "x", 1) is None
+    assert await store.decrement("clients", "c", "v") == 0
+    changed = await store.revision()
+    assert changed != before
+    assert await store.decrement("clients", "c", "v") is None
+    assert await store.revision() == changed
+
+
+async def test_sqlite_revision_is_shared_by_every_connection(tmp_path: Path) -> None:
+    one, other = SQLiteStore(tmp_path / "state.db"), SQLiteStore(tmp_path / "state.db")
+    before = await other.revision()
+    await one.put("clients", "c", {"v": 1})
+    assert await other.revision() != before
+    await one.close()
+    await other.close()
+
+
 async def test_sqlite_state_survives_reopening(tmp_path: Path) -> None:
     first = SQLiteStore(tmp_path / "state.db")
     await first.put("tokens", "t", {"v": 1})
