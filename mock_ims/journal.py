@@ -8,8 +8,8 @@ holding one.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from mock_ims import jws
 from mock_ims.clock import real_ms, to_iso
@@ -130,7 +130,7 @@ class Event:
         }
 
 
-def kept_headers(headers: Any) -> dict[str, str]:
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     kept = {}
     for name in HEADERS_KEPT:
         value = headers.get(name)
