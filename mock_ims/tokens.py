@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mock_ims import jws
 from mock_ims.keys import ACCESS_KID, ID_TOKEN_KID, REFRESH_KID, KeySet
-from mock_ims.store import copy_doc
+from mock_ims.store.base import copy_doc
 
 AUTHORITY = "ims-na1"  # the `as` claim of production IMS tokens
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from mock_ims.store.base import KINDS, WATCHED_KINDS, Doc, Store, StoreError, copy_doc
+from mock_ims.store.base import KINDS, Doc, Store, StoreError
 from mock_ims.store.memory import MemoryStore
 from mock_ims.store.sqlite import SQLiteStore
 
-__all__ = [
-    "KINDS",
-    "WATCHED_KINDS",
-    "Doc",
-    "MemoryStore",
-    "SQLiteStore",
-    "Store",
-    "StoreError",
-    "copy_doc",
-    "open_store",
-]
+__all__ = ["KINDS", "Doc", "MemoryStore", "SQLiteStore", "Store", "StoreError", "open_store"]
 
 
 def open_store(url: str) -> Store:
