@@ -163,7 +163,7 @@ def serve(args: argparse.Namespace) -> int:
     except (OSError, RuntimeError) as exc:
         return _fail(f"cannot prepare signing keys in {data_dir}: {exc}")
     try:
-        sock = bind_socket(args.host, args.port)
+        sock = bind_socket(args.host, args.port, shared=args.workers > 1)
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     print_banner(url_for(sock, args.host), config, settings)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import socket
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp
 
 from mock_ims.app import create_app, guarded
 from mock_ims.config import MockConfig
 from mock_ims.context import Settings
-
-SETTINGS_ENV = "MOCK_IMS_WORKER_SETTINGS"
 
 
 def is_loopback(host: str) -> bool:
@@ -28,8 +24,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind and listen before serving, so `--port 0` can report the port it got."""
+def bind_socket(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """Bind and listen before serving, so `--port 0` can report the port it got.
+
+    `shared`: for several workers, only reserve the port; each worker listens on its own
+    socket bound to it (see mock_ims/workers.py).
+    """
+    if shared:
+        from mock_ims.workers import reserve_port
+
+        return reserve_port(host.strip("[]"), port)
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -78,12 +82,6 @@ def settings_from_json(text: str) -> Settings:
     )
 
 
-def worker_app() -> ASGIApp:
-    """The app factory each uvicorn worker process calls (settings come through the env)."""
-    settings = settings_from_json(os.environ[SETTINGS_ENV])
-    return guarded(create_app(settings), settings)
-
-
 def run(
     settings: Settings,
     sock: socket.socket,
@@ -103,16 +101,9 @@ def run(
         )
         uvicorn.Server(config).run(sockets=[sock])
         return
-    os.environ[SETTINGS_ENV] = settings_to_json(settings)
-    config = uvicorn.Config(
-        "mock_ims.server:worker_app",
-        factory=True,
-        workers=workers,
-        lifespan="on",
-        log_level=log_level,
-        access_log=access_log,
-        timeout_graceful_shutdown=3,
-    )
-    from uvicorn.supervisors import Multiprocess
+    # `sock` only holds the port (bind_socket(..., shared=True)): each worker listens on its own.
+    from mock_ims.workers import Supervisor, WorkerPlan
 
-    Multiprocess(config, sockets=[sock]).run()
+    host, port = sock.getsockname()[:2]
+    plan = WorkerPlan(settings_to_json(settings), host, port, log_level=log_level, access_log=access_log)
+    Supervisor(plan, workers).run()
