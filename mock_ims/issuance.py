@@ -139,9 +139,7 @@ async def issue_tokens(
     else:
         # Both at once: each signature runs in its own thread (jws.sign_async).
         access.raw, refresh.raw = await asyncio.gather(signing, ctx.signer.sign_async(refresh))
-    await ctx.ledger.add(access)
-    if refresh is not None:
-        await ctx.ledger.add(refresh)
+    await ctx.ledger.add(access, *([refresh] if refresh is not None else []))
     id_token = None
     if with_id_token and user is not None:
         claims = ctx.signer.id_token_claims(

@@ -53,6 +53,9 @@ class Store(Protocol):
     async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
         """Create or replace a document; `expires_ms` (mock-clock time) allows `purge` to drop it."""
 
+    async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
+        """`put` of several `(key, doc, expires_ms)` at once: all or none (one transaction)."""
+
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
         """Create a document only if the key is free; False when it exists."""
 

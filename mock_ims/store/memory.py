@@ -43,6 +43,10 @@ class MemoryStore:
             self._expiry[(kind, key)] = expires_ms
         self._changed(kind)
 
+    async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
+        for key, doc, expires_ms in docs:
+            await self.put(kind, key, doc, expires_ms=expires_ms)
+
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
         docs = self._kind(kind)
         if key in docs:

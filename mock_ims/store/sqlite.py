@@ -6,8 +6,10 @@ which SQLite serialises across processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,12 @@ CREATE TRIGGER IF NOT EXISTS docs_revision_delete AFTER DELETE ON docs
 """  # noqa: S608 - the kind names are constants
 
 
+_PUT = (
+    "INSERT INTO docs (kind, key, doc, expires_ms) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (kind, key) DO UPDATE SET doc=excluded.doc, expires_ms=excluded.expires_ms"
+)
+
+
 def _dump(doc: Doc) -> str:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
@@ -73,11 +81,23 @@ class SQLiteStore:
         return self._one("SELECT doc FROM docs WHERE kind=? AND key=?", (kind, key))
 
     async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
-        self._db.execute(
-            "INSERT INTO docs (kind, key, doc, expires_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (kind, key) DO UPDATE SET doc=excluded.doc, expires_ms=excluded.expires_ms",
-            (kind, key, _dump(doc), expires_ms),
-        )
+        self._db.execute(_PUT, (kind, key, _dump(doc), expires_ms))
+
+    async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
+        with self._transaction():
+            self._db.executemany(_PUT, [(kind, key, _dump(doc), expires) for key, doc, expires in docs])
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Several statements, one commit: a commit costs more than a short statement."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
         cursor = self._db.execute(
@@ -122,12 +142,13 @@ class SQLiteStore:
         return int(row[0]) if row else None
 
     async def append_journal(self, entry: Doc, *, limit: int) -> int:
-        cursor = self._db.execute("INSERT INTO journal (doc) VALUES (?)", (_dump(entry),))
-        seq = cursor.lastrowid
-        if seq is None:  # pragma: no cover - sqlite always sets it after an INSERT
-            raise StoreError("the journal insert returned no sequence number")
-        # A range delete on the primary key: an index probe when there is nothing to drop.
-        self._db.execute("DELETE FROM journal WHERE seq <= ?", (seq - limit,))
+        with self._transaction():
+            cursor = self._db.execute("INSERT INTO journal (doc) VALUES (?)", (_dump(entry),))
+            seq = cursor.lastrowid
+            if seq is None:  # pragma: no cover - sqlite always sets it after an INSERT
+                raise StoreError("the journal insert returned no sequence number")
+            # A range delete on the primary key: an index probe when there is nothing to drop.
+            self._db.execute("DELETE FROM journal WHERE seq <= ?", (seq - limit,))
         return seq
 
     async def journal(self, *, after: int = 0, limit: int | None = None) -> list[Doc]:

@@ -38,6 +38,15 @@ async def test_a_returned_document_is_a_copy(store: Store) -> None:
     assert await store.get("users", "u") == {"tags": ["a"]}
 
 
+async def test_put_many_writes_every_document_with_its_expiry(store: Store) -> None:
+    await store.put("tokens", "b", {"old": True})
+    await store.put_many("tokens", [("a", {"n": 1}, 1000), ("b", {"n": 2}, None), ("c", {"n": 3}, 5000)])
+    assert [await store.get("tokens", key) for key in "abc"] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert await store.purge(2000) == 1
+    assert await store.get("tokens", "a") is None
+    assert await store.get("tokens", "b") == {"n": 2}
+
+
 async def test_insert_only_creates(store: Store) -> None:
     assert await store.insert("clients", "c", {"v": 1})
     assert not await store.insert("clients", "c", {"v": 2})
