@@ -1,4 +1,5 @@
-"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy)."""
+"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy); and, run only when
+asked for, `bench` (mock-ims against its peers: `nox -s bench`, or `nox -s bench -- --quick`)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,11 @@ def typecheck(session: nox.Session) -> None:
     """Mypy, strict, on the packages."""
     session.install("-e", ".[test]", MYPY)
     session.run("mypy")
+
+
+@nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark mock-ims against oidc-provider and oauth2-mock-server (needs wrk, node, npm);
+    arguments go to `python -m benchmarks` (see benchmarks/README.md)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
