@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_ims import faults
+from mock_ims.cached import one_revision
 from mock_ims.context import context
 from mock_ims.errors import AuthorizationRedirect, ErrorPage, OAuthError
 from mock_ims.journal import FAULT, OK, REFUSED, Event, kept_headers, mask_params
@@ -110,18 +111,19 @@ def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], End
                 version=_version(path),
                 headers=kept_headers(headers),
             )
-            try:
-                response = await _answer(request, headers, handler, event, name, browser)
-            except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
-                response = error_response(exc)
-                event.refuse(*_describe(exc))
-            event.status = response.status_code
-            if event.outcome == OK and response.status_code >= 400:
-                event.outcome = REFUSED
-            location = response.headers.get("location")
-            if location:
-                event.location = mask_location(location)
-            await ctx.journal.record(event, await ctx.now_ms())
+            async with one_revision(ctx.store):
+                try:
+                    response = await _answer(request, headers, handler, event, name, browser)
+                except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
+                    response = error_response(exc)
+                    event.refuse(*_describe(exc))
+                event.status = response.status_code
+                if event.outcome == OK and response.status_code >= 400:
+                    event.outcome = REFUSED
+                location = response.headers.get("location")
+                if location:
+                    event.location = mask_location(location)
+                await ctx.journal.record(event, await ctx.now_ms())
             return response
 
         endpoint.__name__ = handler.__name__

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mock_ims.cached import one_revision
 from mock_ims.config import ClientConfig, UserConfig, default_config
 from mock_ims.context import Context, Settings
 from mock_ims.faults import FaultRule
@@ -76,3 +77,22 @@ async def test_a_fault_added_on_one_worker_is_played_and_counted_down_on_the_oth
     assert await one.faults.take("token", None, None) is not None
     assert await other.faults.take("token", None, None) is None
     assert await one.faults.list() == []
+
+
+async def test_a_request_reads_the_revision_once_and_the_next_request_sees_the_change(
+    workers: tuple[Context, Context],
+) -> None:
+    one, other = workers
+    async with one_revision(other.store):
+        assert await other.registry.client("mid-request") is None
+        await one.registry.add_client(ClientConfig("mid-request", "s"))
+        # Answered as of the request's start: one revision lookup per request, not per view.
+        assert await other.registry.client("mid-request") is None
+    assert await other.registry.client("mid-request") is not None
+
+
+async def test_pinning_one_store_leaves_the_views_of_another_alone(workers: tuple[Context, Context]) -> None:
+    one, other = workers
+    async with one_revision(one.store):
+        await one.registry.add_client(ClientConfig("seen-by-the-other", "s"))
+        assert await other.registry.client("seen-by-the-other") is not None
