@@ -7,15 +7,11 @@ nothing is re-parsed per call; verification accepts RS256 with a known `kid` and
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
-import os
 import re
-import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -23,9 +19,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 MAX_TOKEN_LENGTH = 16_384
-# One RSA-2048 signature costs a core about a quarter of a millisecond: as long as the rest of
-# a token request. More threads than cores would only queue.
-SIGNING_THREADS = min(4, os.cpu_count() or 1)
 _PADDING = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 
@@ -48,8 +41,6 @@ def b64url_decode(text: str) -> bytes:
 
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
-
-
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one encoder, not one per call
 
 
@@ -60,28 +51,6 @@ def _json_segment(obj: Mapping[str, Any]) -> str:
 def sign(header: Mapping[str, Any], claims: Mapping[str, Any], key: rsa.RSAPrivateKey) -> str:
     signing_input = f"{_json_segment(header)}.{_json_segment(claims)}"
     signature = key.sign(signing_input.encode("ascii"), _PADDING, _SHA256)
-    return f"{signing_input}.{b64url_encode(signature)}"
-
-
-_signers: ThreadPoolExecutor | None = None
-_signers_lock = threading.Lock()
-
-
-def _signing_threads() -> ThreadPoolExecutor:
-    global _signers
-    with _signers_lock:
-        if _signers is None:
-            _signers = ThreadPoolExecutor(max_workers=SIGNING_THREADS, thread_name_prefix="mock-ims-sign")
-        return _signers
-
-
-async def sign_async(header: Mapping[str, Any], claims: Mapping[str, Any], key: rsa.RSAPrivateKey) -> str:
-    """`sign`, with the RSA operation in a thread: OpenSSL releases the GIL while it signs, so
-    one process signs on every core while its event loop goes on serving requests."""
-    signing_input = f"{_json_segment(header)}.{_json_segment(claims)}"
-    signature = await asyncio.get_running_loop().run_in_executor(
-        _signing_threads(), key.sign, signing_input.encode("ascii"), _PADDING, _SHA256
-    )
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
