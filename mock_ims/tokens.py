@@ -73,7 +73,10 @@ class TokenRecord:
     def to_doc(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its generic deep copy cost about a quarter of a signature.
         doc = {name: getattr(self, name) for name in _RECORD_FIELDS}
-        doc["extra"] = copy_doc(self.extra)
+        if self.extra:
+            # Only when set: a document of plain values is one the garbage collector never
+            # scans, and the memory store keeps one for every token issued.
+            doc["extra"] = copy_doc(self.extra)
         return doc
 
     @classmethod

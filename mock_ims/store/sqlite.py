@@ -1,19 +1,27 @@
 """The SQLite store: state that survives a restart and is shared by the workers of one machine.
 
 Every operation is one short transaction in WAL mode; single use relies on a conditional UPDATE,
-which SQLite serialises across processes.
+which SQLite serialises across processes. Writers also take a lock file first: when two
+workers write at once, SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, while
+a blocking `flock` wakes the waiter the moment the other writer commits.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mock_ims.store.base import WATCHED_KINDS, Doc, StoreError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own busy handler alone
+    fcntl = None  # type: ignore[assignment]
 
 _WATCHED = ", ".join(f"'{kind}'" for kind in sorted(WATCHED_KINDS))
 _SCHEMA = f"""
@@ -70,6 +78,9 @@ class SQLiteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
+            self._lock = os.open(
+                self.path.with_name(f"{self.path.name}-writer.lock"), os.O_RDWR | os.O_CREAT, 0o600
+            )
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
 
@@ -80,33 +91,51 @@ class SQLiteStore:
     async def get(self, kind: str, key: str) -> Doc | None:
         return self._one("SELECT doc FROM docs WHERE kind=? AND key=?", (kind, key))
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writers' lock (see the module's docstring) around one write."""
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        """One statement, one transaction."""
+        with self._writing():
+            return self._db.execute(sql, args)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Several statements, one commit: a commit costs more than a short statement."""
+        with self._writing():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
     async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
-        self._db.execute(_PUT, (kind, key, _dump(doc), expires_ms))
+        self._write(_PUT, (kind, key, _dump(doc), expires_ms))
 
     async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
         with self._transaction():
             self._db.executemany(_PUT, [(kind, key, _dump(doc), expires) for key, doc, expires in docs])
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """Several statements, one commit: a commit costs more than a short statement."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
-        cursor = self._db.execute(
+        cursor = self._write(
             "INSERT OR IGNORE INTO docs (kind, key, doc) VALUES (?, ?, ?)", (kind, key, _dump(doc))
         )
         return cursor.rowcount == 1
 
     async def delete(self, kind: str, key: str) -> bool:
-        cursor = self._db.execute("DELETE FROM docs WHERE kind=? AND key=?", (kind, key))
+        cursor = self._write("DELETE FROM docs WHERE kind=? AND key=?", (kind, key))
         return cursor.rowcount == 1
 
     async def items(self, kind: str) -> list[Doc]:
@@ -114,7 +143,7 @@ class SQLiteStore:
         return [json.loads(row[0]) for row in rows]
 
     async def clear(self, kind: str) -> None:
-        self._db.execute("DELETE FROM docs WHERE kind=?", (kind,))
+        self._write("DELETE FROM docs WHERE kind=?", (kind,))
 
     async def claim(
         self, kind: str, key: str, field: str, value: Any, *, also: Doc | None = None
@@ -125,20 +154,22 @@ class SQLiteStore:
         args: list[Any] = []
         for name, new_value in updates.items():
             args += [f"$.{name}", json.dumps(new_value)]
-        return self._one(
-            f"UPDATE docs SET doc=json_set(doc, {setters}) "  # noqa: S608 - only placeholders
-            "WHERE kind=? AND key=? AND json_extract(doc, ?) IS NULL RETURNING doc",
-            (*args, kind, key, path),
-        )
+        with self._writing():
+            return self._one(
+                f"UPDATE docs SET doc=json_set(doc, {setters}) "  # noqa: S608 - only placeholders
+                "WHERE kind=? AND key=? AND json_extract(doc, ?) IS NULL RETURNING doc",
+                (*args, kind, key, path),
+            )
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:
         path = f"$.{field}"
-        row = self._db.execute(
-            "UPDATE docs SET doc=json_set(doc, ?, json_extract(doc, ?) - 1) "
-            "WHERE kind=? AND key=? AND json_type(doc, ?)='integer' AND json_extract(doc, ?) > 0 "
-            "RETURNING json_extract(doc, ?)",
-            (path, path, kind, key, path, path, path),
-        ).fetchone()
+        with self._writing():
+            row = self._db.execute(
+                "UPDATE docs SET doc=json_set(doc, ?, json_extract(doc, ?) - 1) "
+                "WHERE kind=? AND key=? AND json_type(doc, ?)='integer' AND json_extract(doc, ?) > 0 "
+                "RETURNING json_extract(doc, ?)",
+                (path, path, kind, key, path, path, path),
+            ).fetchone()
         return int(row[0]) if row else None
 
     async def append_journal(self, entry: Doc, *, limit: int) -> int:
@@ -159,17 +190,16 @@ class SQLiteStore:
         return [{**json.loads(doc), "seq": seq} for seq, doc in rows]
 
     async def clear_journal(self) -> None:
-        self._db.execute("DELETE FROM journal")
+        self._write("DELETE FROM journal", ())
 
     async def revision(self) -> int:
         row = self._db.execute("SELECT n FROM revision").fetchone()
         return int(row[0])
 
     async def purge(self, now_ms: int) -> int:
-        cursor = self._db.execute(
-            "DELETE FROM docs WHERE expires_ms IS NOT NULL AND expires_ms <= ?", (now_ms,)
-        )
+        cursor = self._write("DELETE FROM docs WHERE expires_ms IS NOT NULL AND expires_ms <= ?", (now_ms,))
         return cursor.rowcount
 
     async def close(self) -> None:
         self._db.close()
+        os.close(self._lock)

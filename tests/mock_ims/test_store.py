@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -214,3 +216,34 @@ def test_an_unopenable_sqlite_path_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="cannot open the SQLite store"):
         SQLiteStore(tmp_path / "file" / "state.db")
+
+
+def test_sqlite_writers_in_several_threads_lose_nothing(tmp_path: Path) -> None:
+    """Each thread has its own connection, as each worker process does; they take turns on
+    the writers' lock and every write lands."""
+
+    def writer(name: str) -> list[int]:
+        async def write() -> list[int]:
+            store = SQLiteStore(tmp_path / "state.db")
+            seqs = []
+            for n in range(100):
+                await store.put_many(
+                    "tokens", [(f"{name}-{n}-a", {"n": n}, None), (f"{name}-{n}-b", {"n": n}, None)]
+                )
+                seqs.append(await store.append_journal({"writer": name, "n": n}, limit=10_000))
+            await store.close()
+            return seqs
+
+        return asyncio.run(write())
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        seqs = [seq for result in pool.map(writer, "xyz") for seq in result]
+    assert len(set(seqs)) == 300
+
+    async def count() -> tuple[int, int]:
+        store = SQLiteStore(tmp_path / "state.db")
+        counted = len(await store.items("tokens")), len(await store.journal())
+        await store.close()
+        return counted
+
+    assert asyncio.run(count()) == (600, 300)
