@@ -28,6 +28,10 @@ HEADERS_KEPT = (
     "x-api-key",
 )
 
+# This process's id, for the journal's `pid` (read once: a syscall per request otherwise).
+_PID = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+
 # Outcomes: "ok" (answered as asked), "refused" (an OAuth or HTTP error), "fault" (an
 # injected fault answered instead).
 OK = "ok"
@@ -126,7 +130,7 @@ class Event:
             "revoked": self.revoked,
             "location": self.location,
             "fault": self.fault,
-            "pid": os.getpid(),
+            "pid": _PID[0],
         }
 
 
