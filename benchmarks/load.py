@@ -150,7 +150,11 @@ def result_of(
     signatures: int,
     pool_size: int = 0,
 ) -> LoadResult:
+    # When a pool ran out, wrk's duration is the time until its last thread stopped.
     seconds = summary["duration_us"] / 1e6
+    if summary.get("exhausted") and seconds > 0:
+        usage = procs.Usage(usage.cpu_seconds, seconds)
+        generator = procs.Usage(generator.cpu_seconds, seconds)
     errors: dict[str, int] = summary["errors"]
     latency = summary["latency_us"]
     return LoadResult(

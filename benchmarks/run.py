@@ -69,7 +69,7 @@ FULL = Plan(
     threads=2,
     ceiling_seconds=2.0,
     ready_starts=5,
-    pool_margin=1.3,
+    pool_margin=1.5,
     suite=True,
     deadline=900.0,
 )
