@@ -197,7 +197,7 @@ class Report:
         lines = [f"# mock-ims benchmark, {self.started}", ""]
         settings = self.settings
         lines.append(
-            f"Generator: wrk {settings['wrk_version']}, {settings['threads']} threads, "
+            f"Generator: {settings['wrk_version']}, {settings['threads']} threads, "
             f"{settings['connections']} connections, {settings['rounds']} round(s) of {settings['seconds']:g} s "
             "per scenario and server (the table shows the median round), on the same "
             f"{self.machine['cores']}-core machine as the servers (it takes CPU from them)."

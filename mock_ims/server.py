@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from mock_ims.app import create_app, guarded
+from mock_ims.coalescing import CoalescingHttpToolsProtocol
 from mock_ims.config import MockConfig
 from mock_ims.context import Settings
 
@@ -94,6 +95,7 @@ def run(
     if workers == 1:
         config = uvicorn.Config(
             guarded(create_app(settings), settings),
+            http=CoalescingHttpToolsProtocol,
             lifespan="on",
             log_level=log_level,
             access_log=access_log,

@@ -70,6 +70,7 @@ def serve_worker(plan: WorkerPlan) -> None:
     """The body of one worker process."""
     # Imported here: the supervisor itself never builds an app.
     from mock_ims.app import create_app, guarded
+    from mock_ims.coalescing import CoalescingHttpToolsProtocol
     from mock_ims.server import settings_from_json
 
     try:
@@ -82,6 +83,7 @@ def serve_worker(plan: WorkerPlan) -> None:
     settings = settings_from_json(plan.settings_json)
     config = uvicorn.Config(
         guarded(create_app(settings), settings),
+        http=CoalescingHttpToolsProtocol,
         lifespan="on",
         log_level=plan.log_level,
         access_log=plan.access_log,
