@@ -20,8 +20,17 @@ def real_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_second: tuple[int, str] = (0, "1970-01-01T00:00:00")  # the last second formatted
+
+
 def to_iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`2026-01-02T03:04:05.678Z`. Every journal entry has two: the second is formatted once
+    (datetime costs a few microseconds), the milliseconds each time."""
+    global _second
+    second, millis = divmod(ms, 1000)
+    if _second[0] != second:
+        _second = (second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:-6])
+    return f"{_second[1]}.{millis:03d}Z"
 
 
 def parse_iso(text: str) -> int:
