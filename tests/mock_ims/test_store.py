@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -247,3 +250,39 @@ def test_sqlite_writers_in_several_threads_lose_nothing(tmp_path: Path) -> None:
         return counted
 
     assert asyncio.run(count()) == (600, 300)
+
+
+def _checkpointed(path: Path, key: str) -> bool:
+    """Whether the database file itself holds the document (immutable=1 ignores the WAL)."""
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return db.execute("SELECT 1 FROM docs WHERE key=?", (key,)).fetchone() is not None
+    except sqlite3.OperationalError:  # not even the table has been copied yet
+        return False
+    finally:
+        db.close()
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_sqlite_copies_the_wal_into_the_database_in_the_background(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "state.db")
+    asyncio.run(store.put("tokens", "written", {"v": 1}))
+    assert not _checkpointed(tmp_path / "state.db", "written")  # the commit did not copy it
+    assert _within(30, lambda: _checkpointed(tmp_path / "state.db", "written"))
+    asyncio.run(store.close())
+
+
+def test_closing_a_sqlite_store_stops_its_checkpoint_thread(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    store = SQLiteStore(tmp_path / "state.db")
+    started = [t for t in threading.enumerate() if t not in before and t.name == "mock-ims-sqlite-checkpoint"]
+    assert len(started) == 1
+    asyncio.run(store.close())
+    started[0].join(30)
+    assert not started[0].is_alive()
