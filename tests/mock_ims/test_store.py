@@ -286,3 +286,26 @@ def test_closing_a_sqlite_store_stops_its_checkpoint_thread(tmp_path: Path) -> N
     asyncio.run(store.close())
     started[0].join(30)
     assert not started[0].is_alive()
+
+
+async def test_sqlite_writes_made_together_each_get_their_own_answer(tmp_path: Path) -> None:
+    """Writes of one event-loop turn share a transaction (group commit), yet each caller gets
+    its own result, a single use is claimed once, and a failing write fails alone."""
+    store = SQLiteStore(tmp_path / "state.db")
+    await store.put("tokens", "code", {"used_ms": None})
+    claims = await asyncio.gather(*(store.claim("tokens", "code", "used_ms", n) for n in range(20)))
+    assert [c for c in claims if c is not None] == [{"used_ms": 0}]
+    results = await asyncio.gather(
+        store.put("tokens", "before", {"v": 1}),
+        store.put("tokens", None, {"v": 2}),  # type: ignore[arg-type]  # NOT NULL: refused
+        store.insert("tokens", "after", {"v": 3}),
+        store.append_journal({"n": 1}, limit=10),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert results[2] is True
+    assert isinstance(results[3], int)
+    assert await store.get("tokens", "before") == {"v": 1}
+    assert await store.get("tokens", "after") == {"v": 3}
+    await store.close()
