@@ -82,6 +82,8 @@ server.listen(port, '127.0.0.1', () => {
     },
     // Single use and rotation, as mock-ims does (IMS revokes a refresh token on use).
     rotateRefreshToken: true,
+    // mock-ims's code lifetime (the default, 60 s, can end before a busy run uses its pool).
+    ttl: { AuthorizationCode: 600 },
     pkce: { required: () => false },
   });
 
