@@ -64,10 +64,16 @@ class BrowserState:
 class BrowserSession:
     """A fresh browser context (its own cookies): a user, or an attacker's victim."""
 
-    def __init__(self, browser: Browser, name: str, report_dir: Path) -> None:
+    def __init__(
+        self, browser: Browser, name: str, report_dir: Path, proxy: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.report_dir = report_dir
-        self.context: BrowserContext = browser.new_context(ignore_https_errors=True)
+        # `proxy`: the intercepting proxy, when the partner talks to IMS's real hostnames.
+        self.context: BrowserContext = browser.new_context(
+            ignore_https_errors=True,
+            proxy=proxy,  # type: ignore[arg-type]
+        )
         self.context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         self.context.set_default_timeout(NAVIGATION_TIMEOUT_MS)
         self.context.tracing.start(screenshots=True, snapshots=True)

@@ -12,6 +12,8 @@ command = "python -m reference_client"                # optional: the suite star
 env = { IMS_BASE_URL = "{ims_url}", IMS_CLIENT_ID = "{client_id}" }
 cwd = "."                     # where the command runs (relative to this file)
 ready_path = "/"              # answered once the app is up (default: base_url itself)
+real_hostnames = false        # true: the app calls https://ims-na1.adobelogin.com and https://lr.adobe.io
+                              # unchanged; the suite runs it behind mock-ims's intercepting proxy
 
 [storage]                     # where the partner keeps tokens at rest (relative to cwd)
 files = ["var/**"]
@@ -31,7 +33,12 @@ client_secret = "..."
 scopes = ["openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile"]
 ```
 Placeholders `{ims_url}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`, `{lightroom_url}`,
-`{base_url}`, `{port}` are filled in everywhere in `[partner]` and `[storage]` strings.
+`{base_url}`, `{port}`, `{python}` (the interpreter running the suite) and `{work_dir}` (a fresh,
+empty directory for the partner's state in this run) are filled in the command, env and storage.
+A base_url with port 0 gets a free port at run time (pass it on with `{port}`).
+With `real_hostnames = true`, `{ims_url}` and `{lightroom_url}` are the real hosts, the partner
+command also gets the proxy and CA variables (`mock_ims.interception`), and the browser goes
+through the same proxy.
 """
 
 from __future__ import annotations
@@ -46,7 +53,17 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 DEFAULT_SCOPES = ("openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile")
-PLACEHOLDERS = ("ims_url", "client_id", "client_secret", "redirect_uri", "lightroom_url", "base_url", "port")
+PLACEHOLDERS = (
+    "ims_url",
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "lightroom_url",
+    "base_url",
+    "port",
+    "python",
+    "work_dir",
+)
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -119,6 +136,7 @@ class PartnerConfig:
     ims: ImsConfig
     client: ClientRegistration
     source: Path | None = None
+    real_hostnames: bool = False
 
     @property
     def redirect_uri(self) -> str:
@@ -127,10 +145,17 @@ class PartnerConfig:
     def url(self, path: str) -> str:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
+    def with_port(self, port: int) -> PartnerConfig:
+        """The same partner on another port (base_url port 0 means: pick a free one)."""
+        parts = urlsplit(self.base_url)
+        return replace(self, base_url=f"{parts.scheme}://{parts.hostname}:{port}{parts.path}".rstrip("/"))
+
     @property
     def port(self) -> int:
         parts = urlsplit(self.base_url)
-        return parts.port or (443 if parts.scheme == "https" else 80)
+        if parts.port is not None:
+            return parts.port
+        return 443 if parts.scheme == "https" else 80
 
     def filled(self, values: Mapping[str, str]) -> PartnerConfig:
         """A copy with `{placeholders}` in the command, env and storage replaced."""
@@ -223,6 +248,7 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
             "env",
             "cwd",
             "ready_path",
+            "real_hostnames",
         },
     )
     base_url = (_str(partner, "partner", "base_url", required=True) or "").rstrip("/")
@@ -265,6 +291,14 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
             "ims.client_id: is required with ims.url (the client the partner uses in that mock)"
         )
 
+    real_hostnames = partner.get("real_hostnames", False)
+    if not isinstance(real_hostnames, bool):
+        raise PartnerConfigError("partner.real_hostnames: must be true or false")
+    if real_hostnames and ims.url:
+        raise PartnerConfigError(
+            "partner.real_hostnames: needs the suite's own mock (its proxy runs in-process); remove [ims] url"
+        )
+
     client_table = _table(data, "client")
     _known(client_table, "client", {"client_id", "client_secret", "scopes"})
     defaults = ClientRegistration()
@@ -296,6 +330,7 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
         ims=ims,
         client=client,
         source=source,
+        real_hostnames=real_hostnames,
     )
 
 

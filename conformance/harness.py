@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +14,10 @@ from typing import Any
 from conformance.config import PartnerConfig
 from conformance.partner import PartnerProcess, wait_until_answering
 from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
+from mock_ims.interception import Interception
+
+REAL_IMS = "https://ims-na1.adobelogin.com"
+REAL_LIGHTROOM = "https://lr.adobe.io"
 
 
 @dataclass(frozen=True)
@@ -50,29 +57,49 @@ class Harness:
     owned_mock: MockIMS | None = None
     process: PartnerProcess | None = None
     notes: list[str] = field(default_factory=list)
+    interception: Interception | None = None  # real_hostnames: the proxy the partner goes through
 
     @property
     def ims_url(self) -> str:
-        return self.ims.url
+        """IMS as the partner and the browser reach it (the real hostname behind the proxy)."""
+        return REAL_IMS if self.interception else self.ims.url
+
+    @property
+    def lightroom_url(self) -> str:
+        return REAL_LIGHTROOM if self.interception else self.ims.url
+
+    @property
+    def browser_proxy(self) -> dict[str, str] | None:
+        """Playwright's `proxy` for new browser contexts (None: straight to the mock)."""
+        return self.interception.playwright_proxy() if self.interception else None
 
     def placeholders(self) -> dict[str, str]:
         return {
             "ims_url": self.ims_url,
-            "lightroom_url": self.ims_url,
+            "lightroom_url": self.lightroom_url,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "redirect_uri": self.partner.redirect_uri,
             "base_url": self.partner.base_url,
             "port": str(self.partner.port),
+            "python": sys.executable,
+            "work_dir": str(self.work_dir),
         }
+
+    @property
+    def work_dir(self) -> Path:
+        return self.report_dir / "partner-work"
 
     def journal_mark(self) -> int:
         entries = self.ims.journal.entries()
         return int(entries[-1]["seq"]) if entries else 0
 
     def journal_since(self, mark: int) -> list[dict[str, Any]]:
+        # The proxy's refusals (the browser's own background calls) are no part of the partner's story.
         return [
-            e for e in self.ims.journal.entries(after=mark) if e.get("client_id") in (self.client_id, None)
+            e
+            for e in self.ims.journal.entries(after=mark)
+            if e.get("client_id") in (self.client_id, None) and e.get("endpoint") != "proxy"
         ]
 
     def partner_logs(self) -> list[Path]:
@@ -84,6 +111,13 @@ class Harness:
         if self.owned_mock is not None:
             self.owned_mock.stop()
         self.ims.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _partner_client(partner: PartnerConfig) -> ClientConfig:
@@ -113,6 +147,8 @@ def _ensure_users(ims: ImsClient) -> None:
 def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 30.0) -> Harness:
     """Start (or reach) the mock, register the partner, start the partner app."""
     report_dir.mkdir(parents=True, exist_ok=True)
+    if partner.port == 0:
+        partner = partner.with_port(free_port())
     owned: MockIMS | None = None
     if partner.ims.url:
         ims = ImsClient(partner.ims.url, admin_token=partner.ims.admin_token)
@@ -131,13 +167,21 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
         ims = owned
         client_id, client_secret = partner.client.client_id, partner.client.client_secret
     harness = Harness(partner, report_dir, ims, client_id, client_secret, owned_mock=owned)
+    if partner.real_hostnames and owned is not None:
+        harness.interception = owned.intercept(data_dir=report_dir / "mock-ims")
+        harness.notes.append(
+            f"real hostnames: the partner and the browser reach the mock through {harness.interception.proxy_url}"
+        )
+    shutil.rmtree(harness.work_dir, ignore_errors=True)
+    harness.work_dir.mkdir(parents=True)
     harness.partner = partner.filled(harness.placeholders())
     try:
         if harness.partner.command:
+            proxy_env = harness.interception.environment() if harness.interception else {}
             harness.process = PartnerProcess(
                 harness.partner.command,
                 cwd=harness.partner.cwd,
-                env=harness.partner.env,
+                env={**proxy_env, **harness.partner.env},
                 log_path=report_dir / "partner.log",
             )
             started = time.monotonic()

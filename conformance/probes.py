@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -79,8 +80,13 @@ class ForgedCallback:
             if e.get("endpoint") == "token" and e.get("consumed") == self.minted_code_id
         ]
 
-    def shows_attacker(self) -> bool:
-        pages = [p for p in (self.landing, self.profile) if p is not None]
+    def shows_attacker(self, ims_url: str = "") -> bool:
+        # The mock's own login page lists every test user, the attacker included: it proves nothing.
+        pages = [
+            p
+            for p in (self.landing, self.profile)
+            if p is not None and not (ims_url and p.url.startswith(ims_url))
+        ]
         return any(shows_user(p, ATTACKER) for p in pages)
 
 
@@ -175,7 +181,7 @@ def login(
     harness: Harness, browser: Browser, name: str, *, user: TestUser = VICTIM
 ) -> tuple[LoginRun, BrowserSession]:
     """A complete sign-in; the session stays open for what the caller does next."""
-    session = BrowserSession(browser, name, harness.report_dir)
+    session = BrowserSession(browser, name, harness.report_dir, harness.browser_proxy)
     run = LoginRun(name=name, user=user)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
@@ -264,7 +270,7 @@ def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> 
     """The victim starts a sign-in; a callback arrives with the attacker's code and a forged
     state (or none): RFC 6749 §10.12 login CSRF."""
     name = "forged-state" if with_state else "missing-state"
-    session = BrowserSession(browser, name, harness.report_dir)
+    session = BrowserSession(browser, name, harness.report_dir, harness.browser_proxy)
     mark = harness.journal_mark()
     start_login(session, harness)
     code, code_id = _attacker_code(harness)
@@ -277,7 +283,7 @@ def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> 
 def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback:
     """Browser A's genuine state, delivered in browser B with the attacker's code."""
     mark = harness.journal_mark()
-    first = BrowserSession(browser, "state-owner", harness.report_dir)
+    first = BrowserSession(browser, "state-owner", harness.report_dir, harness.browser_proxy)
     ims_page = start_login(first, harness)
     state = parse_qs(urlsplit(ims_page).query).get("state", [None])[0]
     if state is None:
@@ -286,7 +292,7 @@ def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback
     first.close(keep_trace=False)
     if not state:
         raise ProbeError("the partner's authorize request carried no state, so there is none to carry over")
-    victim = BrowserSession(browser, "other-session", harness.report_dir)
+    victim = BrowserSession(browser, "other-session", harness.report_dir, harness.browser_proxy)
     start_login(victim, harness)
     code, code_id = _attacker_code(harness)
     url = _with_params(harness.partner.redirect_uri, {"code": code, "state": state})
@@ -307,7 +313,7 @@ def replayed_callback(harness: Harness, browser: Browser) -> tuple[LoginRun, For
 
 
 def denied_login(harness: Harness, browser: Browser) -> LoginRun:
-    session = BrowserSession(browser, "access-denied", harness.report_dir)
+    session = BrowserSession(browser, "access-denied", harness.report_dir, harness.browser_proxy)
     run = LoginRun(name="access-denied", user=VICTIM)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
@@ -361,6 +367,24 @@ def refresh(harness: Harness, browser: Browser) -> RefreshRun:
     """Sign in, use the token while valid, let it expire (mock clock), use it again, twice."""
     run, session = login(harness, browser, "refresh")
     result = RefreshRun(run)
+    with real_time_afterwards(harness):
+        _expire_twice(harness, session, run, result)
+    result.browser = session.state()
+    run.trace = session.close()
+    return result
+
+
+@contextlib.contextmanager
+def real_time_afterwards(harness: Harness) -> Iterator[None]:
+    """Probes that move the mock's clock put it back, so later sign-ins are not "from the
+    future" for partners that check an ID token's `iat`."""
+    try:
+        yield
+    finally:
+        harness.ims.clock.reset()
+
+
+def _expire_twice(harness: Harness, session: BrowserSession, run: LoginRun, result: RefreshRun) -> None:
     if run.error is None:
         result.visits.append(_revisit(harness, session, "while-valid-1"))
         result.visits.append(_revisit(harness, session, "while-valid-2"))
@@ -370,9 +394,6 @@ def refresh(harness: Harness, browser: Browser) -> RefreshRun:
         result.visits.append(_revisit(harness, session, "after-first-refresh"))
         harness.ims.clock.advance(lifetime + EXPIRY_MARGIN)
         result.visits.append(_revisit(harness, session, "after-second-expiry"))
-    result.browser = session.state()
-    run.trace = session.close()
-    return result
 
 
 def revoked_refresh(harness: Harness, browser: Browser) -> tuple[LoginRun, Revisit | None]:
@@ -380,7 +401,8 @@ def revoked_refresh(harness: Harness, browser: Browser) -> tuple[LoginRun, Revis
     visit = None
     if run.error is None:
         harness.ims.faults.scenario("refresh-revoked", client_id=harness.client_id)
-        harness.ims.clock.advance(_access_lifetime(harness, run) + EXPIRY_MARGIN)
-        visit = _revisit(harness, session, "after-revocation")
+        with real_time_afterwards(harness):
+            harness.ims.clock.advance(_access_lifetime(harness, run) + EXPIRY_MARGIN)
+            visit = _revisit(harness, session, "after-revocation")
     run.trace = session.close()
     return run, visit

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,10 @@ from conformance.checks import REGISTRY, ordered
 from conformance.config import PartnerConfig
 from conformance.harness import prepare
 from conformance.model import CheckResult, RunReport, Verdict
+from conformance.partner import PartnerError
 from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
 from conformance.reports import write_html, write_json
+from mock_ims import AdminAPIError
 from mock_ims.version import __version__
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -82,7 +85,23 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
             file=sys.stderr,
             flush=True,
         )
-    harness = prepare(config, report_dir)
+    try:
+        harness = prepare(config, report_dir)
+    except (PartnerError, AdminAPIError, RuntimeError, OSError) as exc:
+        # The suite cannot judge anything: every selected check is an ERROR that says why.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if options.progress:
+            print(f"ims-conformance: could not set up the run: {reason}", file=sys.stderr, flush=True)
+        return _report(
+            config,
+            options,
+            report_dir,
+            started_at,
+            started,
+            [_error(i, f"set-up failed: {reason}") for i in selected],
+            [],
+            "",
+        )
     session = ConformanceSession(harness, selected, baseline, progress=options.progress)
     try:
         for note in harness.notes:
@@ -98,6 +117,7 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
             "no:terminal",
             "-p",
             "no:mock_ims",
+            "--capture=no",  # progress lines go straight to the terminal
             f"--junitxml={report_dir / 'junit.xml'}",
             "--browser",
             "chromium",
@@ -117,21 +137,41 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
         mock_url = harness.ims_url
     finally:
         harness.close()
+    _keep_traces_of_failures(report_dir, session.results)
     judged = {r.id for r in session.results}
     results: list[CheckResult] = list(session.results)
-    for check_id in selected:
-        if check_id not in judged:
-            check = REGISTRY[check_id]
-            results.append(
-                CheckResult(
-                    check_id,
-                    Verdict.ERROR,
-                    "the check did not run (see junit.xml)",
-                    check.requirement,
-                    check.severity,
-                    check.description,
-                )
-            )
+    results += [_error(i, "the check did not run (see junit.xml)") for i in selected if i not in judged]
+    return _report(config, options, report_dir, started_at, started, results, timeline, mock_url)
+
+
+def _keep_traces_of_failures(report_dir: Path, results: list[CheckResult]) -> None:
+    """Playwright traces are kept for probes behind a FAIL, WARN or ERROR (retain-on-failure)."""
+    troubled = {
+        probe
+        for r in results
+        if r.verdict not in (Verdict.PASS, Verdict.SKIP)
+        for probe in REGISTRY[r.id].probes
+    }
+    for trace in (report_dir / "traces").glob("*.zip"):
+        if trace.stem not in troubled:
+            trace.unlink()
+
+
+def _error(check_id: str, summary: str) -> CheckResult:
+    check = REGISTRY[check_id]
+    return CheckResult(check_id, Verdict.ERROR, summary, check.requirement, check.severity, check.description)
+
+
+def _report(
+    config: PartnerConfig,
+    options: RunOptions,
+    report_dir: Path,
+    started_at: str,
+    started: float,
+    results: list[CheckResult],
+    timeline: list[dict[str, Any]],
+    mock_url: str,
+) -> RunReport:
     report = RunReport(
         partner=config.base_url,
         mock_url=mock_url,

@@ -75,6 +75,23 @@ class Ledger:
         also = {"revoked_reason": reason}
         return await self.store.claim("tokens", token_id, "revoked_ms", now_ms, also=also) is not None
 
+    async def revoke_replayed(self, record: TokenRecord, now_ms: int, reason: str) -> list[str]:
+        """A code or refresh token presented again: revoke it, then every token of its family.
+
+        The presented record is revoked before the family is listed, so that a request which won
+        the race for it and is still issuing tokens sees the replay afterwards (`sweep_if_replayed`).
+        """
+        revoked = [record.id] if await self.revoke(record.id, now_ms, reason) else []
+        return revoked + await self.revoke_where(now_ms, reason, family=record.family)
+
+    async def sweep_if_replayed(self, record: TokenRecord, now_ms: int, reason: str) -> list[str]:
+        """After issuing tokens from `record`: if a replay revoked it meanwhile, revoke its family
+        again, since the replay's sweep may have listed the family before these tokens were added."""
+        current = await self.get(record.id)
+        if current is None or current.revoked_ms is None:
+            return []
+        return await self.revoke_where(now_ms, reason, family=record.family)
+
     async def revoke_where(
         self,
         now_ms: int,

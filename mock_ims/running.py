@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,9 +15,12 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mock_ims.app import create_app, guarded
+from mock_ims.ca import LocalCA
 from mock_ims.client import ImsClient
 from mock_ims.config import ClientConfig, MockConfig, load_config
 from mock_ims.context import Context, Settings
+from mock_ims.interception import Interception
+from mock_ims.proxy import DEFAULT_HOSTS, InterceptingProxy, Serves
 from mock_ims.server import bind_socket, url_for
 
 
@@ -50,6 +56,9 @@ class MockIMS(ImsClient):
         self.app: Starlette = create_app(self.settings, context=self.context)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxy: InterceptingProxy | None = None
+        self._ca_dir: tempfile.TemporaryDirectory[str] | None = None
         self._admin_token = admin_token
         super().__init__("http://127.0.0.1:0", admin_token=admin_token)
 
@@ -66,10 +75,10 @@ class MockIMS(ImsClient):
             guarded(self.app, self.settings), lifespan="on", log_level="warning", timeout_graceful_shutdown=1
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mock-ims", daemon=True)
+        thread = threading.Thread(target=self._serve, args=(server, sock), name="mock-ims", daemon=True)
         thread.start()
         deadline = time.monotonic() + timeout
-        while not server.started:
+        while not server.started or self._loop is None:
             if not thread.is_alive():
                 raise RuntimeError("the mock IMS server stopped while starting; see the log")
             if time.monotonic() > deadline:
@@ -81,6 +90,50 @@ class MockIMS(ImsClient):
         ImsClient.__init__(self, url, admin_token=self._admin_token)
         return self
 
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            try:
+                await server.serve(sockets=[sock])
+            finally:
+                if self._proxy is not None:
+                    await self._proxy.close()
+                    self._proxy = None
+
+        asyncio.run(serve())
+
+    def intercept(
+        self,
+        *,
+        hosts: Mapping[str, Serves] = DEFAULT_HOSTS,
+        port: int = 0,
+        data_dir: str | Path | None = None,
+        timeout: float = 10.0,
+    ) -> Interception:
+        """Serve IMS's and Lightroom's real hostnames through a proxy on loopback (see
+        `mock_ims.proxy`); the environment, CA and browser settings a partner app needs.
+
+        The local CA lives in `data_dir/ca`, else in this mock's data directory, else in a
+        temporary directory removed by `stop()`.
+        """
+        if self._server is None or self._loop is None:
+            raise RuntimeError("start the mock before intercepting: MockIMS(...).start().intercept()")
+        if self._proxy is not None:
+            return self._proxy.interception()
+        directory = data_dir or self.settings.data_dir
+        if directory is None:
+            self._ca_dir = tempfile.TemporaryDirectory(prefix="mock-ims-ca-")
+            directory = self._ca_dir.name
+        proxy = InterceptingProxy(self.app, self.context, LocalCA.load_or_create(Path(directory)), hosts)
+        asyncio.run_coroutine_threadsafe(proxy.start("127.0.0.1", port), self._loop).result(timeout)
+        self._proxy = proxy
+        return proxy.interception()
+
+    @property
+    def interception(self) -> Interception | None:
+        """The running proxy's settings, if `intercept()` started one."""
+        return self._proxy.interception() if self._proxy is not None else None
+
     def stop(self) -> None:
         if self._server is None or self._thread is None:
             return
@@ -88,6 +141,10 @@ class MockIMS(ImsClient):
         self._thread.join(10)
         self._socket.close()
         self._server = self._thread = None
+        self._loop = None
+        if self._ca_dir is not None:
+            self._ca_dir.cleanup()
+            self._ca_dir = None
         self.close()
 
     @classmethod

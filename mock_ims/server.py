@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 
 from mock_ims.app import create_app, guarded
+from mock_ims.ca import LeafFiles, LocalCA
 from mock_ims.coalescing import CoalescingHttpToolsProtocol
 from mock_ims.config import MockConfig
-from mock_ims.context import Settings
+from mock_ims.context import Context, Settings
+from mock_ims.proxy import InterceptingProxy, Serves
 
 
 def is_loopback(host: str) -> bool:
@@ -83,6 +90,55 @@ def settings_from_json(text: str) -> Settings:
     )
 
 
+@dataclass(frozen=True)
+class ProxyPlan:
+    """The intercepting proxy to serve beside the mock (`--proxy-port`)."""
+
+    sock: socket.socket
+    ca: LocalCA
+    hosts: Mapping[str, Serves]
+
+    def proxy(self, app: Starlette) -> InterceptingProxy:
+        ims: Context = app.state.ims
+        return InterceptingProxy(app, ims, self.ca, self.hosts)
+
+
+def _tls_options(tls: LeafFiles | None) -> dict[str, Any]:
+    return {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)} if tls else {}
+
+
+class ServerWithProxy(uvicorn.Server):
+    """uvicorn's server, with the intercepting proxy on the same event loop (the memory store's
+    operations are atomic only on one loop), started before the mock and stopped before it."""
+
+    def __init__(self, config: uvicorn.Config, proxy: InterceptingProxy, proxy_sock: socket.socket) -> None:
+        super().__init__(config)
+        self.proxy = proxy
+        self.proxy_sock = proxy_sock
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.proxy.start(sock=self.proxy_sock)
+        await super().startup(sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.proxy.close()
+        await super().shutdown(sockets)
+
+
+def _proxy_thread(settings: Settings, plan: ProxyPlan) -> Callable[[], None]:
+    """The proxy of a multi-worker mock: its own app on the shared store, in the supervisor."""
+
+    def serve() -> None:
+        async def forever() -> None:
+            proxy = plan.proxy(create_app(settings))
+            await proxy.start(sock=plan.sock)
+            await asyncio.Event().wait()
+
+        asyncio.run(forever())
+
+    return serve
+
+
 def run(
     settings: Settings,
     sock: socket.socket,
@@ -90,22 +146,39 @@ def run(
     workers: int = 1,
     log_level: str = "warning",
     access_log: bool = False,
+    tls: LeafFiles | None = None,
+    proxy: ProxyPlan | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
     if workers == 1:
+        app = create_app(settings)
         config = uvicorn.Config(
-            guarded(create_app(settings), settings),
+            guarded(app, settings),
             http=CoalescingHttpToolsProtocol,
             lifespan="on",
             log_level=log_level,
             access_log=access_log,
             timeout_graceful_shutdown=3,
+            **_tls_options(tls),
         )
-        uvicorn.Server(config).run(sockets=[sock])
+        server = (
+            uvicorn.Server(config) if proxy is None else ServerWithProxy(config, proxy.proxy(app), proxy.sock)
+        )
+        server.run(sockets=[sock])
         return
     # `sock` only holds the port (bind_socket(..., shared=True)): each worker listens on its own.
     from mock_ims.workers import Supervisor, WorkerPlan
 
     host, port = sock.getsockname()[:2]
-    plan = WorkerPlan(settings_to_json(settings), host, port, log_level=log_level, access_log=access_log)
+    plan = WorkerPlan(
+        settings_to_json(settings),
+        host,
+        port,
+        log_level=log_level,
+        access_log=access_log,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
+    )
+    if proxy is not None:
+        threading.Thread(target=_proxy_thread(settings, proxy), name="mock-ims-proxy", daemon=True).start()
     Supervisor(plan, workers).run()

@@ -39,6 +39,8 @@ class WorkerPlan:
     port: int
     log_level: str = "warning"
     access_log: bool = False
+    ssl_certfile: str | None = None  # --tls / --cert: each worker serves HTTPS
+    ssl_keyfile: str | None = None
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -88,6 +90,8 @@ def serve_worker(plan: WorkerPlan) -> None:
         log_level=plan.log_level,
         access_log=plan.access_log,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        ssl_certfile=plan.ssl_certfile,
+        ssl_keyfile=plan.ssl_keyfile,
     )
     # Ctrl-C reaches the whole process group; the supervisor reports the stop.
     with contextlib.suppress(KeyboardInterrupt):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ from conformance.browser import launch_args
 from mock_ims.app import create_app
 from mock_ims.config import MockConfig, default_config
 from mock_ims.context import Context, Settings
+from tests.helpers.redis_server import redis_server
 
 BASE = "http://127.0.0.1:8765"
 
@@ -54,6 +55,14 @@ async def ims(ims_context: Context) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server on loopback for the session; tests keep apart by key prefix. Skips when
+    redis-server is not installed."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,41 @@ from conformance.checks.base import REGISTRY, Check, Judgement
 
 __all__ = ["REGISTRY", "Check", "Judgement", "ordered"]
 
-# Storage and browser checks last: they look for every token the run produced.
-_LAST = ("storage.written", "storage.encrypted", "browser.no-tokens")
 del authorize, errors, exchange, logout, profile, refresh, state, storage
+
+# The order of DESIGN.md §4, except that the storage and browser checks come last: they look
+# for every token the run produced.
+ORDER = (
+    "scope.required",
+    "scope.format",
+    "authorize.code-flow",
+    "state.present",
+    "state.unpredictable",
+    "state.verified",
+    "state.missing-rejected",
+    "state.bound-to-session",
+    "state.single-use",
+    "code.exchange",
+    "secret.not-in-browser",
+    "secret.not-in-url",
+    "pkce.s256",
+    "profile.shown",
+    "profile.bearer",
+    "error.access-denied",
+    "error.token-endpoint",
+    "refresh.on-expiry",
+    "refresh.rotation",
+    "refresh.no-storm",
+    "refresh.revoked",
+    "logout.revokes",
+    "storage.written",
+    "storage.encrypted",
+    "browser.no-tokens",
+)
 
 
 def ordered() -> list[Check]:
-    checks = [c for c in REGISTRY.values() if c.id not in _LAST]
-    return checks + [REGISTRY[i] for i in _LAST]
+    """Every registered check, in run order (a check missing from ORDER runs before storage)."""
+    known = [REGISTRY[i] for i in ORDER if i in REGISTRY]
+    extra = [c for c in REGISTRY.values() if c.id not in ORDER]
+    return known[:-3] + extra + known[-3:]

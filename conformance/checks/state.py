@@ -92,7 +92,7 @@ def make_the_state_unpredictable(obs: Observations) -> Judgement:
     return passed(f"states differ and carry about {bits:.0f} bits", evidence=evidence)
 
 
-def _judge_forged(result: ForgedCallback, what: str) -> Judgement:
+def _judge_forged(result: ForgedCallback, what: str, ims_url: str = "") -> Judgement:
     evidence = [
         note("callback delivered (code masked)", mask_location(result.callback_url)),
         journal_evidence("token requests for the attacker's code", result.redeemed),
@@ -108,7 +108,7 @@ def _judge_forged(result: ForgedCallback, what: str) -> Judgement:
             seen=f"{len(result.redeemed)} token request(s) for the attacker's code",
             evidence=evidence,
         )
-    if result.shows_attacker():
+    if result.shows_attacker(ims_url):
         return failed(
             f"after a callback with {what}, the browser is signed in as the attacker", evidence=evidence
         )
@@ -117,6 +117,10 @@ def _judge_forged(result: ForgedCallback, what: str) -> Judgement:
     if status is not None and status >= 500:
         summary += f" (but the partner answered {status}; prefer a clear 4xx page)"
     return passed(summary, evidence=evidence)
+
+
+def _ims_url(obs: Observations) -> str:
+    return obs.harness.ims_url if obs.harness else str(obs.extra.get("ims_url", ""))
 
 
 @check(
@@ -128,7 +132,7 @@ def _judge_forged(result: ForgedCallback, what: str) -> Judgement:
 )
 def refuse_a_forged_state(obs: Observations) -> Judgement:
     result: ForgedCallback = obs.get("forged-state")
-    return _judge_forged(result, "a forged state")
+    return _judge_forged(result, "a forged state", _ims_url(obs))
 
 
 @check(
@@ -140,7 +144,7 @@ def refuse_a_forged_state(obs: Observations) -> Judgement:
 )
 def refuse_a_missing_state(obs: Observations) -> Judgement:
     result: ForgedCallback = obs.get("missing-state")
-    return _judge_forged(result, "no state")
+    return _judge_forged(result, "no state", _ims_url(obs))
 
 
 @check(
@@ -152,7 +156,7 @@ def refuse_a_missing_state(obs: Observations) -> Judgement:
 )
 def bind_the_state_to_the_session(obs: Observations) -> Judgement:
     result: ForgedCallback = obs.get("other-session")
-    return _judge_forged(result, "another browser's state")
+    return _judge_forged(result, "another browser's state", _ims_url(obs))
 
 
 @check(

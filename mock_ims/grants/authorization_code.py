@@ -16,13 +16,15 @@ from mock_ims.ledger import TokenRejected
 from mock_ims.params import Params
 from mock_ims.tokens import TokenKind, TokenRecord
 
+REPLAYED = "authorization code replayed"
+
 
 async def _refuse_replay(
     request: Request, record: TokenRecord, now_ms: int, event: Event
 ) -> InvalidGrantError:
     """RFC 6749 §4.1.2: a code used twice is refused and what it produced is revoked."""
     ctx = context(request)
-    event.revoked = await ctx.ledger.revoke_where(now_ms, "authorization code replayed", family=record.family)
+    event.revoked = await ctx.ledger.revoke_replayed(record, now_ms, REPLAYED)
     return InvalidGrantError(
         "authorization code already used",
         reason=f"code replayed; revoked {len(event.revoked)} token(s) it produced",
@@ -88,4 +90,8 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
         nonce=record.nonce,
     )
     event.issued.extend(issued.ids)
+    # A replay racing this request may have swept the family before these tokens existed.
+    event.revoked = await ctx.ledger.sweep_if_replayed(record, now_ms, REPLAYED)
+    if event.revoked:
+        event.note("replayed_while_redeemed")
     return token_response(issued, version=event.version, user=user, include_sub=True)

@@ -22,6 +22,8 @@ from mock_ims.params import Params
 from mock_ims.scopes import ScopeError, parse_scope
 from mock_ims.tokens import TokenKind
 
+REPLAYED = "refresh token replayed"
+
 
 async def exchange(request: Request, params: Params, client: ClientConfig, event: Event) -> dict[str, Any]:
     ctx = context(request)
@@ -51,7 +53,7 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
         scopes = narrowed or scopes
 
     if record.used_ms is not None or not await ctx.ledger.use(record, now_ms):
-        event.revoked = await ctx.ledger.revoke_where(now_ms, "refresh token replayed", family=record.family)
+        event.revoked = await ctx.ledger.revoke_replayed(record, now_ms, REPLAYED)
         raise InvalidGrantError(
             "invalid refresh token",
             reason=f"refresh token already used (rotated); revoked {len(event.revoked)} token(s) of its family",
@@ -75,4 +77,8 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
         refresh_expires_ms=record.expires_ms,
     )
     event.issued.extend(issued.ids)
+    # A replay racing this request may have swept the family before these tokens existed.
+    event.revoked = await ctx.ledger.sweep_if_replayed(record, now_ms, REPLAYED)
+    if event.revoked:
+        event.note("replayed_while_redeemed")
     return token_response(issued, version=event.version, user=user, include_sub=False)

@@ -9,6 +9,7 @@ hosts for Redis, so a code or refresh token is redeemed once however many worker
 from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar, cast
+from urllib.parse import urlsplit
 
 Doc = dict[str, Any]
 
@@ -39,6 +40,15 @@ def copy_doc(value: T) -> T:
 
 class StoreError(RuntimeError):
     """The store cannot be opened or used (bad URL, unreadable file, ...)."""
+
+
+def redacted_url(url: str) -> str:
+    """A store URL fit to print: any password replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
 
 
 class Store(Protocol):

@@ -111,6 +111,11 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Each statement commits on its own (isolation_level=None) before the mock answers. In
+            # WAL mode with synchronous=NORMAL a commit is in the WAL file, in the OS page cache,
+            # when the statement returns: a killed process (kill -9) loses nothing it answered.
+            # Only an OS crash or power cut can lose the last commits, and never corrupts the file;
+            # FULL would fsync every commit to cover that too, at a cost a test mock need not pay.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.execute("PRAGMA wal_autocheckpoint=0")  # see the module's docstring

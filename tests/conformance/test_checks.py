@@ -290,3 +290,15 @@ def test_refreshing_while_valid_is_a_storm() -> None:
         early=[refresh_entry("rt-0", ["a", "b"])],
     )
     assert judge("refresh.no-storm", refresh=run) is Verdict.FAIL
+
+
+def test_landing_on_the_mocks_login_page_is_not_being_signed_in_as_the_attacker() -> None:
+    # The mock's login page lists every test user, Mallory included.
+    login_page = PageVisit(
+        "http://127.0.0.1:9/ims/authorize/v2?client_id=x", 200, f"Sign in {ATTACKER.display_name}"
+    )
+    result = ForgedCallback("forged-state", "evil-code", "http://x/callback", login_page, login_page, [])
+    assert judge("state.verified", forged_state=result) is Verdict.FAIL
+    observations = Observations(forged_state=result)
+    observations.extra["ims_url"] = "http://127.0.0.1:9"
+    assert REGISTRY["state.verified"].judge(observations).verdict is Verdict.PASS

@@ -94,3 +94,31 @@ def test_an_unknown_placeholder_names_the_key(tmp_path: Path) -> None:
     config = load(write(tmp_path, MINIMAL + 'command = "run {nope}"\n'))
     with pytest.raises(PartnerConfigError, match=r"partner.command: unknown placeholder \{nope\}"):
         config.filled({})
+
+
+def test_port_zero_means_a_port_chosen_at_run_time(tmp_path: Path) -> None:
+    config = load(write(tmp_path, '[partner]\nbase_url = "http://127.0.0.1:0"\n'))
+    assert config.port == 0
+    moved = config.with_port(41234)
+    assert moved.base_url == "http://127.0.0.1:41234"
+    assert moved.redirect_uri == "http://127.0.0.1:41234/callback"
+
+
+def test_real_hostnames_is_off_unless_asked_for(tmp_path: Path) -> None:
+    assert not load(write(tmp_path, MINIMAL)).real_hostnames
+    assert load(write(tmp_path, MINIMAL + "real_hostnames = true\n")).real_hostnames
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINIMAL + 'real_hostnames = "yes"\n', "partner.real_hostnames: must be true or false"),
+        (
+            MINIMAL + 'real_hostnames = true\n[ims]\nurl = "http://127.0.0.1:8765"\nclient_id = "x"\n',
+            "partner.real_hostnames: needs the suite's own mock",
+        ),
+    ],
+)
+def test_real_hostnames_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(PartnerConfigError, match=message):
+        load(write(tmp_path, text))

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 URL_LINE = re.compile(r"base URL:\s+(http\S+)")
+PROXY_LINE = re.compile(r"proxy:\s+(http://\S+)")
 
 
 @dataclass
@@ -36,7 +37,7 @@ def wait_until_ready(url: str, timeout: float = 20.0, process: subprocess.Popen[
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
         try:
-            httpx.get(url, timeout=2)
+            httpx.get(url, timeout=2, verify=False)  # noqa: S501 - readiness only; TLS tests verify
             return
         except httpx.TransportError:
             if time.monotonic() > deadline:

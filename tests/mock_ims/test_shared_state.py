@@ -1,8 +1,9 @@
 """Each worker keeps clients, users, faults and the clock parsed in memory; a change made
-through any worker sharing the store shows on every worker's very next request."""
+through any worker (or host) sharing the store shows on every worker's very next request."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,10 +17,15 @@ from mock_ims.faults import FaultRule
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def workers(tmp_path: Path) -> AsyncIterator[tuple[Context, Context]]:
-    """Two contexts over one SQLite file: what two `--workers` processes hold."""
-    settings = Settings(default_config(), store_url=f"sqlite:///{tmp_path / 'state.db'}")
+@pytest.fixture(params=["sqlite", "redis"])
+async def workers(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Context, Context]]:
+    """Two contexts over one SQLite file (what two `--workers` processes hold), or over one
+    Redis (two mocks on two hosts)."""
+    if request.param == "sqlite":
+        store_url = f"sqlite:///{tmp_path / 'state.db'}"
+    else:
+        store_url = f"{request.getfixturevalue('redis_url')}?prefix=test-{uuid.uuid4().hex}:"
+    settings = Settings(default_config(), store_url=store_url)
     one, other = Context(settings), Context(settings)
     await one.startup()
     await other.startup()

@@ -1,4 +1,8 @@
-"""The store contract, held by every store: `MemoryStore` and `SQLiteStore`."""
+"""The store contract, held by every store: `MemoryStore`, `SQLiteStore` and `RedisStore`.
+
+The Redis cases run against a private redis-server (see tests/helpers/redis_server.py) and skip,
+saying why, when it is not installed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import concurrent.futures
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -17,9 +22,20 @@ from mock_ims.store import MemoryStore, SQLiteStore, Store, StoreError, open_sto
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def fresh_prefix(redis_url: str) -> str:
+    """The shared test Redis, under a key prefix no other test uses."""
+    return f"{redis_url}?prefix=test-{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "state.db")
+    opened: Store
+    if request.param == "memory":
+        opened = MemoryStore()
+    elif request.param == "sqlite":
+        opened = SQLiteStore(tmp_path / "state.db")
+    else:
+        opened = open_store(fresh_prefix(request.getfixturevalue("redis_url")))
     yield opened
     await opened.close()
 
@@ -33,6 +49,28 @@ async def test_put_get_and_delete(store: Store) -> None:
     assert await store.delete("tokens", "a")
     assert not await store.delete("tokens", "a")
     assert await store.get("tokens", "a") is None
+
+
+async def test_documents_round_trip_exactly(store: Store) -> None:
+    doc = {
+        "empty_list": [],
+        "empty_object": {},
+        "big": 2**62,
+        "negative": -5,
+        "real": 0.1,
+        "null": None,
+        "flag": False,
+        "text": 'é ✓ "quoted"\nline',
+        "nested": [{"a": []}, [1, [2]]],
+        'a "quoted", key:with:colons': 1,
+        "ключ ✓": 2,
+        "": 3,
+    }
+    await store.put("tokens", "t", doc)
+    assert await store.get("tokens", "t") == doc
+    claimed = await store.claim("tokens", "t", "used_ms", 1)
+    assert claimed == {**doc, "used_ms": 1}
+    assert await store.items("tokens") == [{**doc, "used_ms": 1}]
 
 
 async def test_a_returned_document_is_a_copy(store: Store) -> None:

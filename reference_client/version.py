@@ -1,0 +1,3 @@
+"""The reference client's version."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""The conformance suite judges an app that calls IMS's real hostnames (`real_hostnames = true`)
+exactly as it judges the same app pointed at the mock's base URL: same checks, same verdicts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "unchanged"
+DESCRIPTION = EXAMPLES / "python-app.toml"
+BASE_URL_ENV = 'env = { IMS_BASE_URL = "{ims_url}", LIGHTROOM_BASE_URL = "{lightroom_url}", '
+
+
+def run_suite(config: Path, report: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--config", str(config), "--report-dir", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=EXAMPLES,
+        check=False,
+    )
+    assert (report / "results.json").is_file(), result.stdout + result.stderr
+    results: dict[str, Any] = json.loads((report / "results.json").read_text())
+    return results
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in results["results"]}
+
+
+def test_the_python_app_gets_the_same_verdicts_through_the_proxy_as_at_the_base_url(tmp_path: Path) -> None:
+    proxy_mode = tmp_path / "real-hostnames.toml"
+    proxy_mode.write_text(DESCRIPTION.read_text().replace("[partner]\n", f'[partner]\ncwd = "{EXAMPLES}"\n'))
+    base_mode = tmp_path / "base-url.toml"
+    base_mode.write_text(
+        proxy_mode.read_text()
+        .replace("real_hostnames = true", "real_hostnames = false")
+        .replace("env = { ", BASE_URL_ENV)
+    )
+    assert base_mode.read_text() != proxy_mode.read_text()
+
+    through_proxy = run_suite(proxy_mode, tmp_path / "proxy-report")
+    at_base_url = run_suite(base_mode, tmp_path / "base-report")
+
+    assert verdicts(through_proxy) == verdicts(at_base_url)
+    assert len(verdicts(through_proxy)) >= 25
+    assert set(verdicts(through_proxy).values()) <= {"PASS", "SKIP"}, verdicts(through_proxy)
+    # The app really talked to the real hostnames, the browser included.
+    assert through_proxy["mock_url"] == "https://ims-na1.adobelogin.com"
+    log = (tmp_path / "proxy-report" / "partner.log").read_text()
+    assert "IMS https://ims-na1.adobelogin.com, Lightroom https://lr.adobe.io" in log
+    assert at_base_url["mock_url"].startswith("http://127.0.0.1:")

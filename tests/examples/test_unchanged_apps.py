@@ -1,0 +1,162 @@
+"""Partner apps with `https://ims-na1.adobelogin.com` and `https://lr.adobe.io` hard-coded sign in
+against the mock unchanged: only their environment points them at the intercepting proxy, and
+Chromium reaches the mock's login page at the real hostname through the same proxy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserType, Page
+
+from mock_ims import MockIMS
+from mock_ims.interception import Interception
+
+pytestmark = pytest.mark.browser
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "unchanged"
+PYTHON_APP = EXAMPLES / "python_app.py"
+NODE_APP = EXAMPLES / "node-app"
+APP_LINE = re.compile(r"partner app on (http://127\.0\.0\.1:\d+)")
+IMS = "https://ims-na1.adobelogin.com"
+CLIENT_ENV = {"IMS_CLIENT_ID": "mock-partner-app", "IMS_CLIENT_SECRET": "mock-partner-secret"}
+
+
+@pytest.fixture(scope="module")
+def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockIMS]:
+    with MockIMS.running(data_dir=tmp_path_factory.mktemp("unchanged-data")) as ims:
+        ims.intercept()
+        yield ims
+
+
+@pytest.fixture
+def interception(mock: MockIMS) -> Interception:
+    mock.journal.clear()
+    assert mock.interception is not None
+    return mock.interception
+
+
+@pytest.fixture(scope="module")
+def proxied_browser(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, object], mock: MockIMS
+) -> Iterator[Browser]:
+    """Chromium trusting the local CA by its key hash (no `ignore_https_errors`)."""
+    assert mock.interception is not None
+    args = [*browser_type_launch_args.get("args", []), *mock.interception.chromium_args()]  # type: ignore[misc]
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(proxied_browser: Browser, interception: Interception) -> Iterator[Page]:
+    context = proxied_browser.new_context(proxy=interception.playwright_proxy())  # type: ignore[arg-type]
+    yield context.new_page()
+    context.close()
+
+
+@contextmanager
+def running_app(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """Start an example app on a free port; its URL once it says it listens."""
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    listening = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if APP_LINE.search(line):
+                listening.set()
+        listening.set()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        listening.wait(30)
+        match = APP_LINE.search("".join(output))
+        assert match is not None, f"the app did not start:\n{''.join(output)}"
+        yield match.group(1)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        thread.join(5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def sign_in_and_see_the_profile(page: Page, app_url: str, mock: MockIMS) -> None:
+    page.goto(f"{app_url}/login")
+    assert page.url.startswith(f"{IMS}/ims/authorize/v2?"), page.url
+    page.click('button[data-user="alice@example.com"]')
+    page.wait_for_url(f"{app_url}/profile")
+    assert page.inner_text("#name") == "Alice Example"
+    assert page.inner_text("#email") == "alice@example.com"
+    assert page.inner_text("#lightroom") == "alice@example.com"
+    endpoints = [e["endpoint"] for e in mock.journal.entries() if e["outcome"] == "ok"]
+    for endpoint in ("authorize", "login", "token", "profile", "lightroom.account"):
+        assert endpoint in endpoints, endpoints
+    # Chromium's own background calls (autofill, ...) are refused; nothing the app needed was.
+    refused = {e["path"].rsplit(":", 1)[0] for e in mock.journal.entries(endpoint="proxy")}
+    assert not refused & set(mock.interception.hosts if mock.interception else ())
+
+
+def test_a_python_app_signs_in_through_the_proxy_unchanged(
+    page: Page, interception: Interception, mock: MockIMS
+) -> None:
+    env = {**interception.environment(), **CLIENT_ENV}
+    with running_app([sys.executable, str(PYTHON_APP), "--port", "0"], env, EXAMPLES) as url:
+        sign_in_and_see_the_profile(page, url, mock)
+
+
+@pytest.mark.node
+def test_a_node_app_signs_in_through_the_proxy_unchanged(
+    page: Page, interception: Interception, mock: MockIMS
+) -> None:
+    node = shutil.which("node")
+    if node is None or not (NODE_APP / "node_modules" / "undici").is_dir():
+        pytest.fail(
+            f"Node.js or the example's packages are missing: run scripts/install-system-deps ({NODE_APP})"
+        )
+    # Node 20's fetch ignores HTTPS_PROXY: the preload gives it undici's EnvHttpProxyAgent.
+    env = {
+        **interception.environment(),
+        **CLIENT_ENV,
+        "NODE_OPTIONS": f"--import={NODE_APP / 'use-env-proxy.mjs'}",
+    }
+    with running_app([node, "app.mjs", "--port", "0"], env, NODE_APP) as url:
+        sign_in_and_see_the_profile(page, url, mock)
+
+
+def test_with_a_dead_proxy_the_app_fails_cleanly_and_never_reaches_the_mock(
+    page: Page, interception: Interception, mock: MockIMS
+) -> None:
+    # The control: the same app, with the hostnames resolved for real, never reaches the mock.
+    # (No DNS here: the app's request fails at once; the browser leg still goes through the proxy.)
+    env = {**CLIENT_ENV, "HTTPS_PROXY": "http://127.0.0.1:9", "SSL_CERT_FILE": str(interception.ca_path)}
+    with running_app([sys.executable, str(PYTHON_APP), "--port", "0"], env, EXAMPLES) as url:
+        page.goto(f"{url}/login")
+        page.click('button[data-user="alice@example.com"]')
+        page.wait_for_load_state("load")
+        assert "Adobe sign-in is not available" in page.inner_text("body")
+    assert [e["endpoint"] for e in mock.journal.entries() if e["endpoint"] == "token"] == []
