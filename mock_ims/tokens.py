@@ -9,6 +9,7 @@ never be mistaken for one Adobe issued.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass, field, fields
@@ -28,7 +29,7 @@ class TokenKind(StrEnum):
     REFRESH_TOKEN = "refresh_token"
 
 
-_HEADERS: dict[TokenKind, dict[str, str]] = {
+_HEADERS: dict[str, dict[str, str]] = {  # by TokenKind (a str): a record's kind finds its header
     TokenKind.ACCESS_TOKEN: {"alg": "RS256", "x5u": f"{ACCESS_KID}.cer", "kid": ACCESS_KID, "itt": "at"},
     TokenKind.REFRESH_TOKEN: {"alg": "RS256", "x5u": f"{REFRESH_KID}.cer", "kid": REFRESH_KID, "itt": "rt"},
     # IMS codes are JWTs too (`code=eyJ4NXUiOiJpbXNfbmExLWtleS...`); their `itt` is a guess.
@@ -96,6 +97,7 @@ def new_token_id(now_ms: int, region: str) -> str:
     return f"{now_ms}_{uuid.uuid4()}_{region}"
 
 
+@functools.lru_cache(maxsize=1024)
 def technical_account_id(client_id: str) -> str:
     """The technical-account user id a client_credentials token is issued to."""
     digest = hashlib.sha256(client_id.encode()).hexdigest().upper()
@@ -122,7 +124,6 @@ class TokenSigner:
     def sign(
         self, record: TokenRecord, *, technical: bool = False, extra_claims: dict[str, Any] | None = None
     ) -> str:
-        kind = TokenKind(record.kind)
         claims: dict[str, Any] = {
             "id": record.id,
             "type": record.kind,
@@ -141,7 +142,7 @@ class TokenSigner:
         claims["expires_in"] = str(record.expires_ms - record.created_ms)
         claims["scope"] = record.scope
         claims["created_at"] = str(record.created_ms)
-        header = _HEADERS[kind]
+        header = _HEADERS[record.kind]
         return jws.sign(header, claims, self._private[header["kid"]])
 
     def id_token(
