@@ -26,16 +26,28 @@ pytestmark = [
     ),
 ]
 
-# One mock set-up and one peer keep this test short; `nox -s bench -- --quick` runs all four.
+# One mock set-up, one peer and one pool scenario (refresh_token goes the same way as
+# authorization_code) keep this test short; `nox -s bench -- --quick` runs everything.
 SERVERS = ("mock-ims-2w", "oidc-provider")
-SCENARIOS = ("client_credentials", "refresh_token", "authorization_code")
+SCENARIOS = ("client_credentials", "authorization_code")
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = tmp_path_factory.mktemp("bench")
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--servers", ",".join(SERVERS), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--servers",
+            ",".join(SERVERS),
+            "--scenarios",
+            ",".join(SCENARIOS),
+            "--out",
+            str(out),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
