@@ -1,5 +1,6 @@
-"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy); and, run only when
-asked for, `bench` (mock-ims against its peers: `nox -s bench`, or `nox -s bench -- --quick`)."""
+"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy), `fuzz` (Schemathesis),
+`load` (the full load run; the suite runs a short one); and, only when asked for, `bench`
+(mock-ims against its peers: `nox -s bench`, or `nox -s bench -- --quick`)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ def typecheck(session: nox.Session) -> None:
     """Mypy, strict, on the packages."""
     session.install("-e", ".[test]", MYPY)
     session.run("mypy")
+
+
+@nox.session(python="3.11")
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis against a real mock's /openapi.json: the bounded run CI does (~2 minutes);
+    `nox -s fuzz -- --full` for the long one (~20 minutes)."""
+    session.install("-e", ".[fuzz]")
+    session.run("python", "scripts/fuzz.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def load(session: nox.Session) -> None:
+    """100 login flows at a time for 60 s on a real mock (tests/mock_ims/test_load.py)."""
+    session.install("-e", ".[test]")
+    env = {"MOCK_IMS_LOAD_SECONDS": "60", "MOCK_IMS_LOAD_CONCURRENCY": "100"}
+    session.run("pytest", "tests/mock_ims/test_load.py", *session.posargs, env=env)
 
 
 @nox.session(python="3.11", default=False)

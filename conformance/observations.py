@@ -24,6 +24,7 @@ PROBES: dict[str, Probe] = {
     "refresh": probes.refresh,
     "refresh-revoked": probes.revoked_refresh,
     "logout": probes.logout,
+    "signed-in": probes.signed_in,
 }
 
 

@@ -220,6 +220,12 @@ def second_login(harness: Harness, browser: Browser) -> LoginRun:
     return finish(run, session)
 
 
+def signed_in(harness: Harness, browser: Browser) -> LoginRun:
+    """A sign-in the user stays in, so what the partner keeps for a signed-in user is at rest."""
+    run, session = login(harness, browser, "signed-in")
+    return finish(run, session)
+
+
 def logout(harness: Harness, browser: Browser) -> tuple[LoginRun, list[dict[str, Any]], PageVisit | None]:
     run, session = login(harness, browser, "logout")
     action = harness.partner.logout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -27,7 +28,9 @@ from mock_ims.endpoints.token import token
 from mock_ims.endpoints.userinfo import profile, userinfo
 from mock_ims.endpoints.validate import validate_token
 from mock_ims.lightroom import lightroom_routes
+from mock_ims.limits import HeaderLimit
 from mock_ims.openapi import openapi
+from mock_ims.purge import purge_periodically
 
 logger = logging.getLogger("mock_ims")
 
@@ -81,11 +84,17 @@ class HostGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.allowed is not None:
-            host = ""
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    host = value.decode("latin-1").lower()
-                    break
+            hosts = [value.decode("latin-1").lower() for name, value in scope["headers"] if name == b"host"]
+            if len(hosts) > 1:
+                # RFC 9112 §3.2: more than one Host is a 400; reading only the first would let a
+                # second one past the check in any proxy that reads the last.
+                response = JSONResponse(
+                    {"error": "bad_request", "detail": "more than one Host header (RFC 9112 §3.2)"},
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+            host = hosts[0] if hosts else ""
             hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if hostname and hostname not in self.allowed:
                 response = JSONResponse(
@@ -106,6 +115,19 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """A path no route matches, answered in the shape of the part of the mock it is under.
+
+    Paths with a line break in a `{...:path}` parameter escape the catch-all routes (their
+    pattern does not match newlines), so they end here too."""
+    path = request.url.path
+    if path == "/__admin" or path.startswith("/__admin/"):
+        return admin_error_response(AdminError(f"no control-plane endpoint at {path}", 404, "not_found"))
+    if path.startswith("/ims/"):
+        return await not_found(request)  # journalled, as any unknown IMS path
+    return PlainTextResponse("Not Found", status_code=404)
+
+
 async def _admin_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, AdminError):  # pragma: no cover - registered for AdminError only
         raise exc
@@ -118,15 +140,23 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ctx.startup()
+        purger = asyncio.create_task(purge_periodically(ctx))
         try:
             yield
         finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
             await ctx.store.close()
 
     app = Starlette(
         routes=ims_routes() + lightroom_routes() + admin_routes() + dashboard_routes(),
-        middleware=[Middleware(AdminGuard, token=settings.admin_token), Middleware(LazyStartup, ctx=ctx)],
-        exception_handlers={AdminError: _admin_error, Exception: _unexpected},
+        middleware=[
+            Middleware(HeaderLimit),
+            Middleware(AdminGuard, token=settings.admin_token),
+            Middleware(LazyStartup, ctx=ctx),
+        ],
+        exception_handlers={404: _no_route, AdminError: _admin_error, Exception: _unexpected},
         lifespan=lifespan,
     )
     app.state.ims = ctx
@@ -136,7 +166,8 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
 def guarded(app: Starlette, settings: Settings) -> ASGIApp:
     """The app as a server runs it: IMS endpoints dispatched directly (mock_ims/direct.py),
     behind the Host check unless the mock is meant to be reached remotely."""
-    direct = DirectRoutes(app, [route for route in ims_routes() if isinstance(route, Route)])
+    # HeaderLimit again in front: direct requests do not pass the app's middleware.
+    direct = HeaderLimit(DirectRoutes(app, [route for route in ims_routes() if isinstance(route, Route)]))
     if settings.allow_remote:
         return direct
     return HostGuard(direct, LOOPBACK_HOSTS | frozenset(h.lower() for h in settings.extra_hosts))

@@ -14,6 +14,15 @@ from mock_ims.cached import StoreView
 from mock_ims.store import Store
 
 _KEY = "clock"
+# Where the mock's time may be moved: far enough for any test, and far from the limits of
+# datetime (year 9999), which every expiry plus a lifetime of up to 100 years must stay within.
+CLOCK_RANGE = ("1970-01-01T00:00:00Z", "3000-01-01T00:00:00Z")
+MIN_MS = 0
+MAX_MS = 32_503_680_000_000  # 3000-01-01T00:00:00Z
+
+
+class ClockRangeError(ValueError):
+    """A change that would move the clock outside `CLOCK_RANGE`."""
 
 
 def real_ms() -> int:
@@ -41,6 +50,11 @@ def parse_iso(text: str) -> int:
     return int(when.timestamp() * 1000)
 
 
+def _check_range(epoch_ms: int) -> None:
+    if not MIN_MS <= epoch_ms < MAX_MS:
+        raise ClockRangeError(f"the clock must stay between {CLOCK_RANGE[0]} and {CLOCK_RANGE[1]}")
+
+
 class Clock:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -59,10 +73,13 @@ class Clock:
     async def advance(self, seconds: float) -> int:
         """Move time forward (or back, with a negative value); the new time in epoch ms."""
         offset = await self.offset_ms() + round(seconds * 1000)
+        now = real_ms()
+        _check_range(now + offset)
         await self._store.put("meta", _KEY, {"offset_ms": offset})
-        return real_ms() + offset
+        return now + offset
 
     async def set(self, epoch_ms: int) -> int:
+        _check_range(epoch_ms)
         await self._store.put("meta", _KEY, {"offset_ms": epoch_ms - real_ms()})
         return epoch_ms
 

@@ -17,6 +17,9 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "imp
 ENTITLEMENTS = ("created", "trial", "trial_expired", "subscriber", "subscriber_expired")
 ACCOUNT_TYPES = ("type1", "type2", "type3")
 DAY = 86_400
+CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,255}")
+# Lifetimes beyond a century would put expiry times past what dates can show (year 9999).
+MAX_LIFETIME_SECONDS = 100 * 365 * DAY
 
 
 class ConfigError(ValueError):
@@ -50,6 +53,13 @@ class ClientConfig:
     def from_dict(cls, data: Mapping[str, Any], where: str = "client") -> ClientConfig:
         values = _check_keys(cls, data, where)
         client_id = _required_string(values, "client_id", where)
+        # It travels in URLs (/__admin/clients/<id>, X-API-Key): RFC 3986 unreserved characters only,
+        # so no two spellings of one id (percent-encoded or not) can name different clients.
+        if not CLIENT_ID.fullmatch(client_id):
+            raise ConfigError(
+                f"{where}.client_id: {client_id[:80]!r} may only hold letters, digits, '.', '_', '~' and '-' "
+                "(at most 255)"
+            )
         client = cls(
             client_id=client_id,
             client_secret=_string(values, "client_secret", where),
@@ -131,6 +141,10 @@ class MockConfig:
     login_request_lifetime: int = 1800
     auto_login: str | None = None  # an email: approve every authorize request as this user
     journal_limit: int = 10_000
+    # Expired codes and tokens stay this long (the conformance suite looks for expired tokens in a
+    # partner's storage), then the purge drops them; sessions and login requests go at expiry.
+    retention_seconds: int = 2 * DAY
+    purge_interval_seconds: int = 60  # how often the running server purges what has expired
     region: str = "ue1"  # the suffix of token ids, as in `..._ue1`
     issuer: str | None = None  # fixed issuer / public base URL; default: the URL the request used
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -178,7 +192,11 @@ class MockConfig:
                 data, "login_request_lifetime", where, cls.login_request_lifetime
             ),
             auto_login=_string(data, "auto_login", where),
-            journal_limit=_positive_int(data, "journal_limit", where, cls.journal_limit),
+            journal_limit=_positive_int(data, "journal_limit", where, cls.journal_limit, unit="entries"),
+            retention_seconds=_positive_int(data, "retention_seconds", where, cls.retention_seconds),
+            purge_interval_seconds=_positive_int(
+                data, "purge_interval_seconds", where, cls.purge_interval_seconds
+            ),
             region=_string(data, "region", where) or cls.region,
             issuer=_string(data, "issuer", where),
         )
@@ -274,10 +292,14 @@ def _required_string(data: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _positive_int(data: Mapping[str, Any], key: str, where: str, default: int) -> int:
+def _positive_int(
+    data: Mapping[str, Any], key: str, where: str, default: int, *, unit: str = "seconds"
+) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where}.{key}: must be a positive whole number of seconds")
+        raise ConfigError(f"{where}.{key}: must be a positive whole number of {unit}")
+    if unit == "seconds" and value > MAX_LIFETIME_SECONDS:
+        raise ConfigError(f"{where}.{key}: must be at most {MAX_LIFETIME_SECONDS} seconds (100 years)")
     return value
 
 
@@ -300,7 +322,7 @@ def _patterns(value: Any, where: str) -> tuple[str, ...]:
     for i, pattern in enumerate(value):
         try:
             re.compile(pattern)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise ConfigError(f"{where}[{i}]: invalid regular expression {pattern!r}: {exc}") from exc
     return tuple(value)
 

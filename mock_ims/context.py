@@ -43,7 +43,7 @@ class Context:
         self.signer = TokenSigner(keys, settings.config.region)
         self.clock = Clock(self.store)
         self.registry = Registry(self.store, settings.config)
-        self.ledger = Ledger(self.store, self.signer)
+        self.ledger = Ledger(self.store, self.signer, retention_ms=settings.config.retention_seconds * 1000)
         self.journal = Journal(self.store, settings.config.journal_limit)
         self.faults = Faults(self.store)
         self.started = False

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from mock_ims.clock import ClockRangeError
 from mock_ims.context import Context, context, new_secret
 from mock_ims.dashboard_html import FILTER_NAMES, OUTCOMES, DashboardView, message_page, render
 from mock_ims.errors import OAuthError
@@ -215,7 +216,10 @@ def dashboard_action(act: Action) -> Callable[[Request], Awaitable[Response]]:
 @dashboard_action
 async def advance_clock(ctx: Context, form: Mapping[str, str]) -> None:
     """Move the mock's clock by `seconds` (negative goes back)."""
-    await ctx.clock.advance(parse_seconds(form.get("seconds")))
+    try:
+        await ctx.clock.advance(parse_seconds(form.get("seconds")))
+    except ClockRangeError as exc:
+        raise DashboardError(f"seconds: {exc}.") from exc
 
 
 @dashboard_action

@@ -5,7 +5,9 @@ request and every message of the answer in five layers; for a token request that
 as much as everything the endpoint itself does besides signing. A request for one of these
 paths, with a method its route accepts, goes straight to the endpoint; anything else (the
 admin API, the dashboard, a path with parameters, a method the route refuses) goes to the
-Starlette app unchanged, so the answers are the same either way.
+Starlette app unchanged, so the answers are the same either way. The app's checks that every
+request must pass (HeaderLimit; HostGuard, already outside the app) are put in front of it by
+`guarded()`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from mock_ims.responses import error_response
 
 Handler = Callable[[Request, Params, Event], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+ErrorRenderer = Callable[[Exception], Response]
 
 _VERSION = re.compile(r"v\d+")
 
@@ -95,9 +96,12 @@ async def _answer(
     return await handler(request, params, event)
 
 
-def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], Endpoint]:
+def ims_endpoint(
+    name: str, *, browser: bool = False, render: ErrorRenderer = error_response
+) -> Callable[[Handler], Endpoint]:
     """Wrap a handler; `browser` endpoints (a page the user sees) answer unreadable
-    parameters with the HTML error page instead of JSON."""
+    parameters with the HTML error page instead of JSON; `render` turns errors into answers
+    (the Lightroom stub answers in Lightroom's shape)."""
 
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -115,7 +119,7 @@ def ims_endpoint(name: str, *, browser: bool = False) -> Callable[[Handler], End
                 try:
                     response = await _answer(request, headers, handler, event, name, browser)
                 except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
-                    response = error_response(exc)
+                    response = render(exc)
                     event.refuse(*_describe(exc))
                 event.status = response.status_code
                 if event.outcome == OK and response.status_code >= 400:

@@ -12,6 +12,7 @@ import contextlib
 import fnmatch
 import json
 import math
+import re
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -41,6 +42,11 @@ ENDPOINTS = (
     "lightroom.account",
     "lightroom.catalog",
 )
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
 class FaultError(ValueError):
@@ -86,17 +92,27 @@ class FaultRule:
         if not isinstance(endpoint, str) or not endpoint:
             raise FaultError(f"endpoint: required, one of {', '.join(ENDPOINTS)}, '*' or a pattern")
         status = data.get("status")
+        # 1xx are not final answers: an app cannot send one in place of the response.
         if status is not None and (
-            isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599
+            isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599
         ):
-            raise FaultError("status: must be an HTTP status code (100-599)")
-        headers = data.get("headers") or {}
+            raise FaultError("status: must be an HTTP status code (200-599)")
+        headers = data.get("headers")
+        headers = {} if headers is None else headers
         if not isinstance(headers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and "\n" not in v and "\r" not in v
-            for k, v in headers.items()
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
         ):
-            raise FaultError("headers: must be an object of string values without line breaks")
-        delay = data.get("delay") or 0.0
+            raise FaultError("headers: must be an object of string values")
+        for name, value in headers.items():
+            # RFC 9110 §5.1, §5.5: a name is a token; a value has no control characters but tab.
+            if not _HEADER_NAME.fullmatch(name):
+                raise FaultError(f"headers: {name[:40]!r} is not a valid header name")
+            if name.lower() in _FRAMING_HEADERS:
+                raise FaultError(f"headers: {name} frames the message; the mock sets it itself")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise FaultError(f"headers: the value of {name} has line breaks or control characters")
+        delay = data.get("delay")
+        delay = 0.0 if delay is None else delay
         if (
             isinstance(delay, bool)
             or not isinstance(delay, int | float)

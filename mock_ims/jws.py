@@ -35,12 +35,18 @@ def b64url_decode(text: str) -> bytes:
     if not text or len(text) % 4 == 1 or not _B64URL.fullmatch(text):
         raise JWSError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - filtered above
         raise JWSError("not base64url") from exc
+    # The unused low bits of the last character must be zero (RFC 4648 §3.5): otherwise several
+    # spellings decode to the same bytes, and a token with its last character changed verifies.
+    if b64url_encode(data) != text:
+        raise JWSError("not canonical base64url")
+    return data
 
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")  # B64URL_ALPHABET, checked in C rather than per character
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one encoder, not one per call
 
 

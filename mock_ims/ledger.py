@@ -63,6 +63,10 @@ class Ledger:
             raise TokenRejected(f"revoked ({record.revoked_reason or 'revoked'})", record)
         if now_ms >= record.expires_ms:
             raise TokenRejected("expired", record)
+        # Issued after the mock's present (its clock was moved back): not valid yet, as a JWT
+        # before its `nbf` (RFC 7519 §4.1.5). Accepting it would hide a partner's clock mistakes.
+        if now_ms < record.created_ms:
+            raise TokenRejected("not yet valid (issued after the mock's current time)", record)
         if record.used_ms is not None and not allow_used:
             raise TokenRejected("already used", record)
         return record

@@ -21,9 +21,11 @@ from mock_ims import profiles
 from mock_ims.config import ClientConfig, UserConfig
 from mock_ims.context import Context, context
 from mock_ims.endpoint import Endpoint, ims_endpoint
+from mock_ims.errors import OAuthError
 from mock_ims.journal import Event
 from mock_ims.ledger import TokenRejected
 from mock_ims.params import Params
+from mock_ims.responses import error_response
 from mock_ims.tokens import TokenKind, TokenRecord, technical_account_id
 from mock_ims.version import __version__
 
@@ -89,7 +91,16 @@ def unauthorized(reason: str) -> LightroomError:
 
 
 def forbidden(reason: str) -> LightroomError:
+    """403 4300: what Lightroom answers an expired access token (IMS_FACTS.md §6)."""
     return LightroomError(403, 4300, "Access is forbidden", reason=reason)
+
+
+def not_permitted(reason: str) -> LightroomError:
+    """403 1016 for a token that is valid but not usable here (no lr_partner_apis, another
+    client's, a technical account's). Lightroom documents 1016 "Requested operation not
+    permitted"; which code it uses for these cases is a guess. Not 4300, which partners rightly
+    read as "expired, refresh": a refresh cannot fix these."""
+    return LightroomError(403, 1016, "Requested operation not permitted", reason=reason)
 
 
 def forbidden_by_account_state(status: str) -> LightroomError:
@@ -99,6 +110,18 @@ def forbidden_by_account_state(status: str) -> LightroomError:
         "Access forbidden due to account state of resource owner",
         reason=f"entitlement {status!r} may not use the Lightroom APIs (only subscriber or trial)",
     )
+
+
+def bad_request(description: str) -> LightroomError:
+    # An unreadable request (bad query encoding, malformed credentials): the code is a guess.
+    return LightroomError(400, 400, "Bad Request", reason=description)
+
+
+def render_error(exc: Exception) -> Response:
+    """Errors raised before the handler (unreadable parameters) in Lightroom's shape too."""
+    if isinstance(exc, OAuthError):
+        return bad_request(exc.description).response()
+    return error_response(exc)
 
 
 LightroomHandler = Callable[[Request, Params, Event], Awaitable[dict[str, Any]]]
@@ -117,7 +140,7 @@ def lightroom_endpoint(name: str) -> Callable[[LightroomHandler], Endpoint]:
 
         answer.__name__ = handler.__name__
         answer.__doc__ = handler.__doc__
-        return ims_endpoint(f"lightroom.{name}")(answer)
+        return ims_endpoint(f"lightroom.{name}", render=render_error)(answer)
 
     return decorate
 
@@ -155,11 +178,13 @@ async def lightroom_user(
     event.consumed = record.id
     event.user_id = record.user_id
     if record.client_id != client.client_id:
-        raise forbidden(f"the access token was issued to client {record.client_id!r}, not to the API key's")
+        raise not_permitted(
+            f"the access token was issued to client {record.client_id!r}, not to the API key's"
+        )
     if LIGHTROOM_SCOPE not in record.scopes:
-        raise forbidden(f"the access token lacks the {LIGHTROOM_SCOPE} scope")
+        raise not_permitted(f"the access token lacks the {LIGHTROOM_SCOPE} scope")
     if record.user_id == technical_account_id(record.client_id):
-        raise forbidden("a technical-account (client_credentials) token has no Lightroom account")
+        raise not_permitted("a technical-account (client_credentials) token has no Lightroom account")
     user = await ctx.registry.user(record.user_id)
     if user is None:
         raise unauthorized("access token of a user that no longer exists")

@@ -14,6 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mock_ims.admin.clock import MAX_ADVANCE_SECONDS
+from mock_ims.clock import CLOCK_RANGE
+from mock_ims.config import MAX_LIFETIME_SECONDS
+from mock_ims.store import KINDS
 from mock_ims.version import __version__
 
 Schema = dict[str, Any]
@@ -35,6 +39,8 @@ Conventions of every IMS endpoint:
   which are required;
 - a value longer than 8192 characters or with a control character, a parameter repeated, or
   one that differs between the query and the body, is refused (400); a body over 64 KiB: 413;
+- request headers over 16 KiB in all, or more than 100 of them, are refused with 431
+  (RFC 6585 §5) on every path, and are not listed;
 - HEAD is served wherever GET is (RFC 9110 §9.3.2) and is not listed;
 - any other path under /ims/ answers 404, any other method on a listed path 405 with `Allow`.
 """
@@ -109,14 +115,21 @@ ADMIN_SECURITY: Security = [{"adminToken": []}, {}]
 # ---- /ims/authorize and the login form -------------------------------------------------------
 
 AUTHORIZE_FIELDS: dict[str, Schema] = {
-    "client_id": text("The client (API key). Unknown or missing: an HTML error page, never a redirect."),
+    "client_id": text(
+        "The client (API key). Unknown or missing: an HTML error page, never a redirect.",
+        examples=["mock-partner-app"],
+    ),
     "redirect_uri": text(
         "Where the answer goes; must fully match one of the client's redirect URI patterns "
         "(regular expressions). Missing or unregistered: the client's default redirect URI if it "
         "has one, else an HTML error page.",
         maxLength=2048,
+        examples=["http://localhost:8000/callback"],
     ),
-    "scope": text("Comma- or space-separated scopes, e.g. `openid,AdobeID,lr_partner_apis`."),
+    "scope": text(
+        "Comma- or space-separated scopes, e.g. `openid,AdobeID,lr_partner_apis`.",
+        examples=["openid,AdobeID,lr_partner_apis,offline_access"],
+    ),
     "response_type": text(
         "`code` (default), or with the implicit grant `token`, `id_token`, `id_token token`, `code id_token`."
     ),
@@ -215,7 +228,9 @@ def authorize_paths() -> Paths:
 # ---- /ims/token ------------------------------------------------------------------------------
 
 TOKEN_FIELDS: dict[str, Schema] = {
-    "grant_type": text("`authorization_code`, `refresh_token` or `client_credentials`."),
+    "grant_type": text(
+        "`authorization_code`, `refresh_token` or `client_credentials`.", examples=["client_credentials"]
+    ),
     "code": text("The authorization code (authorization_code grant)."),
     "redirect_uri": text(
         "Must equal the authorize request's when given; omitting it is accepted and journalled "
@@ -576,6 +591,468 @@ def admin_paths() -> Paths:
     }
 
 
+# ---- the rest of the control plane ------------------------------------------------------------
+
+
+def admin_operation(
+    operation_id: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    body: Schema | None = None,
+    body_required: bool = True,
+    parameters: list[Schema] | None = None,
+    description: str | None = None,
+) -> Operation:
+    """An operation of the JSON control plane: its bearer token, and JSON errors."""
+    operation: Operation = {
+        "operationId": operation_id,
+        "tags": ["admin"],
+        "summary": summary,
+        "security": ADMIN_SECURITY,
+        "responses": {**responses, "401": ref("responses", "AdminUnauthorized")},
+    }
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        # The body is read as JSON whatever its Content-Type (an empty one is `{}`).
+        operation["requestBody"] = {"required": body_required, "content": json_content(body)}
+        operation["responses"].setdefault("400", ref("responses", "AdminError"))
+        operation["responses"]["413"] = ref("responses", "AdminTooLarge")
+    return operation
+
+
+def path_parameter(name: str, description: str, **schema: Any) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+def json_answer(description: str, schema: Schema) -> Schema:
+    return response(description, content=json_content(schema))
+
+
+def control_paths() -> Paths:
+    """The clock, faults and scenarios, users and clients, tokens, reset."""
+    clock = ref("schemas", "Clock")
+    rules = {
+        "type": "object",
+        "properties": {"faults": {"type": "array", "items": ref("schemas", "FaultRule")}},
+        "required": ["faults"],
+        "additionalProperties": False,
+    }
+    user_ref = path_parameter("ref", "The user's id or email (case-insensitive).", minLength=1)
+    client_id = path_parameter("client_id", "The client's id.", minLength=1)
+    user_answers = {
+        "404": ref("responses", "AdminNotFound"),
+        "409": ref("responses", "AdminConflict"),
+    }
+    return {
+        "/__admin/clock": {
+            "get": admin_operation(
+                "admin_clock_get", "The mock's time", {"200": json_answer("The time.", clock)}
+            ),
+            "post": admin_operation(
+                "admin_clock_post",
+                "Move the mock's time (every expiry decision uses it)",
+                {"200": json_answer("The new time.", clock)},
+                body=ref("schemas", "ClockChange"),
+            ),
+            "delete": admin_operation(
+                "admin_clock_delete", "Back to real time", {"200": json_answer("The time.", clock)}
+            ),
+        },
+        "/__admin/faults": {
+            "get": admin_operation(
+                "admin_faults_get", "The active fault rules", {"200": json_answer("The rules.", rules)}
+            ),
+            "post": admin_operation(
+                "admin_faults_post",
+                "Add a fault rule",
+                {"201": json_answer("The rule, with its id.", ref("schemas", "FaultRule"))},
+                body=ref("schemas", "FaultRequest"),
+            ),
+            "delete": admin_operation(
+                "admin_faults_delete", "Remove every fault rule", {"200": json_answer("None left.", rules)}
+            ),
+        },
+        "/__admin/faults/{fault_id}": {
+            "delete": admin_operation(
+                "admin_fault_delete",
+                "Remove one fault rule",
+                {"204": response("Removed."), "404": ref("responses", "AdminNotFound")},
+                parameters=[path_parameter("fault_id", "The rule's id.")],
+            )
+        },
+        "/__admin/scenarios": {
+            "get": admin_operation(
+                "admin_scenarios_get",
+                "The named scenarios and their options",
+                {"200": json_answer("The scenarios.", ref("schemas", "ScenarioList"))},
+            )
+        },
+        "/__admin/scenarios/{name}": {
+            "post": admin_operation(
+                "admin_scenario_post",
+                "Play a named scenario",
+                {
+                    "201": json_answer(
+                        "The fault rules added, or the tokens revoked.", ref("schemas", "ScenarioResult")
+                    ),
+                    "404": ref("responses", "AdminNotFound"),
+                },
+                body=ref("schemas", "ScenarioOptions"),
+                body_required=False,
+                parameters=[path_parameter("name", "The scenario (see `GET /__admin/scenarios`).")],
+                description="Each scenario takes only the options `GET /__admin/scenarios` lists for it.",
+            )
+        },
+        "/__admin/users": {
+            "get": admin_operation(
+                "admin_users_get",
+                "Every user",
+                {"200": json_answer("The users.", list_of("users", ref("schemas", "User")))},
+            ),
+            "post": admin_operation(
+                "admin_users_post",
+                "Add a user",
+                {"201": json_answer("The user.", ref("schemas", "User")), "409": user_answers["409"]},
+                body=ref("schemas", "UserRequest"),
+            ),
+        },
+        "/__admin/users/{ref}": {
+            "get": admin_operation(
+                "admin_user_get",
+                "One user",
+                {"200": json_answer("The user.", ref("schemas", "User")), "404": user_answers["404"]},
+                parameters=[user_ref],
+            ),
+            "put": admin_operation(
+                "admin_user_put",
+                "Replace a user (the id cannot change)",
+                {"200": json_answer("The user.", ref("schemas", "User")), **user_answers},
+                body=ref("schemas", "UserRequest"),
+                parameters=[user_ref],
+            ),
+            "patch": admin_operation(
+                "admin_user_patch",
+                "Change some of a user's fields (the id cannot change)",
+                {"200": json_answer("The user.", ref("schemas", "User")), **user_answers},
+                body=ref("schemas", "UserPatch"),
+                body_required=False,
+                parameters=[user_ref],
+            ),
+            "delete": admin_operation(
+                "admin_user_delete",
+                "Remove a user and revoke every token issued to it",
+                {"204": response("Removed."), "404": user_answers["404"]},
+                parameters=[user_ref],
+            ),
+        },
+        "/__admin/clients": {
+            "get": admin_operation(
+                "admin_clients_get",
+                "Every client",
+                {"200": json_answer("The clients.", list_of("clients", ref("schemas", "Client")))},
+            ),
+            "post": admin_operation(
+                "admin_clients_post",
+                "Register a client",
+                {"201": json_answer("The client.", ref("schemas", "Client")), "409": user_answers["409"]},
+                body=ref("schemas", "ClientRequest"),
+            ),
+        },
+        "/__admin/clients/{client_id}": {
+            "get": admin_operation(
+                "admin_client_get",
+                "One client",
+                {"200": json_answer("The client.", ref("schemas", "Client")), "404": user_answers["404"]},
+                parameters=[client_id],
+            ),
+            "put": admin_operation(
+                "admin_client_put",
+                "Replace a client (the id cannot change)",
+                {"200": json_answer("The client.", ref("schemas", "Client")), "404": user_answers["404"]},
+                body=ref("schemas", "ClientReplacement"),
+                parameters=[client_id],
+            ),
+            "patch": admin_operation(
+                "admin_client_patch",
+                "Change some of a client's fields (the id cannot change)",
+                {"200": json_answer("The client.", ref("schemas", "Client")), "404": user_answers["404"]},
+                body=ref("schemas", "ClientPatch"),
+                body_required=False,
+                parameters=[client_id],
+            ),
+            "delete": admin_operation(
+                "admin_client_delete",
+                "Remove a client and revoke every token issued to it",
+                {"204": response("Removed."), "404": user_answers["404"]},
+                parameters=[client_id],
+            ),
+        },
+        "/__admin/tokens": {
+            "get": admin_operation(
+                "admin_tokens_get",
+                "Every code and token issued, filtered",
+                {
+                    "200": json_answer("The tokens.", ref("schemas", "TokenList")),
+                    "400": ref("responses", "AdminError"),
+                },
+                parameters=query_parameters(TOKEN_FILTERS),
+            ),
+            "post": admin_operation(
+                "admin_tokens_post",
+                "Mint a code or token as if the user had signed in, without a browser",
+                {
+                    "201": json_answer("The code or token.", ref("schemas", "Minted")),
+                    "404": ref("responses", "AdminNotFound"),
+                },
+                body=ref("schemas", "MintRequest"),
+            ),
+        },
+        "/__admin/tokens/revoke": {
+            "post": admin_operation(
+                "admin_tokens_revoke_post",
+                "Revoke tokens by user, client, id or value (the fields combine)",
+                {"200": json_answer("The ids revoked.", ref("schemas", "Revoked"))},
+                body=ref("schemas", "RevokeRequest"),
+            )
+        },
+        "/__admin/stats": {
+            "get": admin_operation(
+                "admin_stats_get",
+                "How much state the mock holds: documents by kind, journal entries, memory",
+                {"200": json_answer("The figures.", ref("schemas", "Stats"))},
+            )
+        },
+        "/__admin/reset": {
+            "post": admin_operation(
+                "admin_reset_post",
+                "Back to the configured state: journal, tokens, sessions, faults, clock, users, clients",
+                {
+                    "200": json_answer(
+                        "Reset.",
+                        {
+                            "type": "object",
+                            "properties": {"reset": {"const": True}},
+                            "required": ["reset"],
+                            "additionalProperties": False,
+                        },
+                    )
+                },
+            )
+        },
+    }
+
+
+def list_of(name: str, item: Schema) -> Schema:
+    return {
+        "type": "object",
+        "properties": {name: {"type": "array", "items": item}},
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
+TOKEN_FILTERS: dict[str, Schema] = {
+    "kind": {
+        "enum": ["authorization_code", "access_token", "refresh_token"],
+        "description": "Only this kind.",
+    },
+    "client_id": {"type": "string", "description": "Only tokens of this client."},
+    "user": {"type": "string", "description": "Only tokens of this user (id or email; alias: `user_id`)."},
+    "user_id": {"type": "string", "description": "Alias of `user`."},
+    "live": {
+        "enum": ["true", "false"],
+        "description": "Only unexpired, unused, unrevoked ones (or only the others).",
+    },
+}
+
+
+# ---- the dashboard ----------------------------------------------------------------------------
+
+DASHBOARD_CSRF_COOKIE: Schema = {
+    "name": "mock_ims_dashboard_csrf",
+    "in": "cookie",
+    "required": False,
+    "description": "Set by the dashboard page; the form's `csrf` field must equal it.",
+    "schema": {"type": "string"},
+}
+DASHBOARD_FILTERS: dict[str, Schema] = {
+    "endpoint": {"type": "string", "description": "Only this endpoint's journal entries."},
+    "client": {"type": "string", "description": "Only this client's."},
+    "user": {"type": "string", "description": "Only this user's."},
+    "outcome": {"type": "string", "description": "Only `ok`, `refused` or `fault` entries."},
+    "refresh": {"type": "string", "description": "Reload every N seconds (1 to 3600); anything else: never."},
+}
+# The dashboard asks a browser for the admin token with HTTP Basic (any user name).
+DASHBOARD_SECURITY: Security = [{"adminToken": []}, {"adminBasic": []}, {}]
+
+
+def dashboard_button(operation_id: str, summary: str, fields: dict[str, Schema]) -> Operation:
+    return {
+        "operationId": operation_id,
+        "tags": ["admin"],
+        "summary": summary,
+        "description": (
+            "A dashboard button. The `csrf` field must equal the `mock_ims_dashboard_csrf` cookie, and a "
+            "cross-site `Origin` or `Sec-Fetch-Site` is refused (403)."
+        ),
+        "security": DASHBOARD_SECURITY,
+        "parameters": [DASHBOARD_CSRF_COOKIE],
+        "requestBody": form_body(fields, "The button's form."),
+        "responses": {
+            "303": response(
+                "Done: back to the dashboard, with the view's own filters only.",
+                headers={
+                    "Location": {
+                        "description": "`/` and the view's filters.",
+                        "schema": {"type": "string", "pattern": "^/"},
+                        "required": True,
+                    },
+                    **PAGE_HEADERS,
+                },
+            ),
+            "400": ref("responses", "DashboardRefusal"),
+            "401": ref("responses", "AdminUnauthorized"),
+            "403": ref("responses", "DashboardRefusal"),
+        },
+    }
+
+
+def dashboard_paths() -> Paths:
+    return_to = text("The dashboard view to go back to (its filters); nothing else is kept.")
+    csrf = text("Must equal the `mock_ims_dashboard_csrf` cookie.")
+    return {
+        "/": {
+            "get": {
+                "operationId": "dashboard_get",
+                "tags": ["admin"],
+                "summary": "The dashboard: journal, tokens, users, clients, clock and faults (HTML)",
+                "security": DASHBOARD_SECURITY,
+                "parameters": query_parameters(DASHBOARD_FILTERS),
+                "responses": {
+                    "200": response(
+                        "The page.",
+                        content=html_content("The dashboard."),
+                        headers={**PAGE_HEADERS, "Set-Cookie": ref("headers", "SetCookie")},
+                    ),
+                    "401": ref("responses", "AdminUnauthorized"),
+                },
+            }
+        },
+        "/__admin/ui/clock": {
+            "post": dashboard_button(
+                "dashboard_clock_post",
+                "Move the clock by `seconds` (negative goes back)",
+                {"csrf": csrf, "seconds": text("A number of seconds."), "return_to": return_to},
+            )
+        },
+        "/__admin/ui/clear-journal": {
+            "post": dashboard_button(
+                "dashboard_clear_journal_post",
+                "Clear the journal",
+                {"csrf": csrf, "return_to": return_to},
+            )
+        },
+    }
+
+
+# ---- the Lightroom stub -------------------------------------------------------------------------
+
+LIGHTROOM_PREFIX = "while (1) {}\n"
+
+
+def lightroom_content(schema_name: str, description: str) -> dict[str, Any]:
+    """JSON behind Lightroom's `while (1) {}` prefix: not a JSON document as such, so the schema
+    of what follows the prefix is given in `x-schema-after-prefix`, not as `schema`."""
+    return {
+        "application/json": {
+            "x-json-prefix": LIGHTROOM_PREFIX,
+            "x-schema-after-prefix": ref("schemas", schema_name),
+            "example": f"{LIGHTROOM_PREFIX}{description}",
+        }
+    }
+
+
+def lightroom_operation(operation_id: str, summary: str, schema_name: str, *, user: bool) -> Operation:
+    responses: dict[str, Any] = {
+        "200": response(
+            "The answer, behind `while (1) {}` and a newline.",
+            content=lightroom_content(schema_name, "{...}"),
+        ),
+        "400": response(
+            "The request cannot be read (a query string that is not UTF-8, malformed credentials).",
+            content=lightroom_content("LightroomError", '{"code":400,"description":"Bad Request"}'),
+        ),
+        "403": response(
+            "No or an unknown `X-API-Key` (`403000`, `403003`)"
+            + (
+                ", an expired token or one not for Lightroom (`4300`), or an account not entitled (`4301`)."
+                if user
+                else "."
+            ),
+            content=lightroom_content(
+                "LightroomError", '{"code":"403000","description":"Api Key is required"}'
+            ),
+        ),
+    }
+    if user:
+        responses["401"] = response(
+            "No bearer token, or a bad, revoked or unknown one.",
+            content=lightroom_content("LightroomError", '{"code":401,"description":"Unauthorized"}'),
+            headers={
+                "WWW-Authenticate": {
+                    "description": '`Bearer realm="lightroom"`.',
+                    "schema": {"type": "string"},
+                    "required": True,
+                }
+            },
+        )
+    operation: Operation = {
+        "operationId": operation_id,
+        "tags": ["lightroom"],
+        "summary": summary,
+        # Without the key the answer is 403 `403000`, without the token 401.
+        "security": [{"lightroomApiKey": [], "bearerAuth": []}] if user else [{"lightroomApiKey": []}],
+        "responses": responses,
+    }
+    return operation
+
+
+def lightroom_paths() -> Paths:
+    return {
+        "/v2/health": {
+            "get": lightroom_operation(
+                "lightroom_health_get", "Lightroom's health check", "LightroomHealth", user=False
+            )
+        },
+        "/v2/account": {
+            "get": lightroom_operation(
+                "lightroom_account_get",
+                "The user's Lightroom account and entitlement",
+                "LightroomAccount",
+                user=True,
+            )
+        },
+        "/v2/catalog": {
+            "get": lightroom_operation(
+                "lightroom_catalog_get",
+                "The user's catalog (subscriber and trial only)",
+                "LightroomCatalog",
+                user=True,
+            )
+        },
+    }
+
+
 def openapi_paths() -> Paths:
     return {
         "/openapi.json": {
@@ -602,6 +1079,9 @@ PATH_GROUPS: tuple[Callable[[], Paths], ...] = (
     session_paths,
     discovery_paths,
     admin_paths,
+    control_paths,
+    dashboard_paths,
+    lightroom_paths,
     openapi_paths,
 )
 
@@ -813,6 +1293,7 @@ def schemas() -> dict[str, Schema]:
             "additionalProperties": False,
         },
         "JournalEntry": journal_entry_schema(),
+        **control_schemas(),
     }
 
 
@@ -863,6 +1344,464 @@ def journal_entry_schema() -> Schema:
     }
 
 
+# A string as the configuration reads it: no control characters (mock_ims.config).
+CONFIG_TEXT: Schema = {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f]*$"}
+
+
+def case_insensitive(word: str) -> str:
+    """A regular expression for `word` in any case, without flags (ECMA-262 patterns have none)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+def optional(schema: Schema) -> Schema:
+    """A field that may be null or left out (then its default applies)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def control_schemas() -> dict[str, Schema]:
+    string: Schema = {"type": "string"}
+    maybe: Schema = {"type": ["string", "null"]}
+    strings: Schema = {"type": "array", "items": string}
+    lifetime: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_LIFETIME_SECONDS}
+    user_fields: dict[str, Schema] = {
+        "email": {
+            **CONFIG_TEXT,
+            "pattern": "^[^\\s\\u0000-\\u001f\\u007f]*@[^\\s\\u0000-\\u001f\\u007f]*$",
+            "maxLength": 254,
+            "description": "Unique (case-insensitive).",
+        },
+        "password": {**CONFIG_TEXT, "minLength": 1},
+        "first_name": optional(CONFIG_TEXT),
+        "last_name": optional(CONFIG_TEXT),
+        "user_id": optional({**CONFIG_TEXT, "description": "Default: derived from the email."}),
+        "country_code": optional(CONFIG_TEXT),
+        "account_type": optional({"enum": ["type1", "type2", "type3", ""]}),
+        "preferred_languages": strings,
+        "entitlement": optional(
+            {"enum": ["created", "trial", "trial_expired", "subscriber", "subscriber_expired", ""]}
+        ),
+    }
+    client_fields: dict[str, Schema] = {
+        "client_id": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._~-]{1,255}$",
+            "description": "RFC 3986 unreserved characters only: it appears in URLs.",
+        },
+        "client_secret": optional(
+            {**CONFIG_TEXT, "minLength": 1, "description": "Omit (or null) for a public client."}
+        ),
+        "name": optional(CONFIG_TEXT),
+        "redirect_uris": {
+            "type": "array",
+            "items": {"type": "string", "format": "regex"},
+            "description": "Regular expressions, each matched against the whole redirect_uri.",
+        },
+        "default_redirect_uri": optional(CONFIG_TEXT),
+        "scopes": {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[\\x21\\x23-\\x2b\\x2d-\\x5b\\x5d-\\x7e ]*$"},
+                },
+                {"type": "string", "pattern": "^[\\x21\\x23-\\x2b\\x2d-\\x5b\\x5d-\\x7e ]*$"},
+            ],
+            "description": "Scope names (RFC 6749 §3.3), at most 64.",
+        },
+        "grant_types": {
+            "type": "array",
+            "items": {"enum": ["authorization_code", "refresh_token", "client_credentials", "implicit"]},
+        },
+        "access_token_lifetime": lifetime,
+        "refresh_token_lifetime": lifetime,
+        "refresh_without_offline_access": {"type": "boolean"},
+    }
+    user: Schema = {
+        "type": "object",
+        "properties": {
+            "email": string,
+            "password": string,
+            "first_name": string,
+            "last_name": string,
+            "user_id": string,
+            "country_code": string,
+            "account_type": {"enum": ["type1", "type2", "type3"]},
+            "preferred_languages": strings,
+            "entitlement": {
+                "enum": ["created", "trial", "trial_expired", "subscriber", "subscriber_expired"]
+            },
+        },
+        "required": list(user_fields),
+        "additionalProperties": False,
+    }
+    client: Schema = {
+        "type": "object",
+        "properties": {
+            "client_id": string,
+            "client_secret": maybe,
+            "name": string,
+            "redirect_uris": strings,
+            "default_redirect_uri": maybe,
+            "scopes": strings,
+            "grant_types": strings,
+            "access_token_lifetime": {"type": "integer"},
+            "refresh_token_lifetime": {"type": "integer"},
+            "refresh_without_offline_access": {"type": "boolean"},
+        },
+        "required": list(client_fields),
+        "additionalProperties": False,
+    }
+    fault_rule: Schema = {
+        "type": "object",
+        "properties": {
+            "endpoint": string,
+            "status": {"type": ["integer", "null"]},
+            "body": {"description": "Any JSON value, or null for no body."},
+            "headers": {"type": "object", "additionalProperties": string},
+            "delay": {"type": "number"},
+            "hang": {"type": "boolean"},
+            "times": {"type": ["integer", "null"]},
+            "client_id": maybe,
+            "grant_type": maybe,
+            "scenario": maybe,
+            "id": string,
+            "created": string,
+        },
+        "required": [
+            "endpoint",
+            "status",
+            "body",
+            "headers",
+            "delay",
+            "hang",
+            "times",
+            "client_id",
+            "grant_type",
+            "scenario",
+            "id",
+            "created",
+        ],
+        "additionalProperties": False,
+    }
+    token_view: Schema = {
+        "type": "object",
+        "properties": {
+            "id": string,
+            "kind": {"enum": ["authorization_code", "access_token", "refresh_token"]},
+            "raw": string,
+            "header": {"type": "object"},
+            "claims": {"type": "object"},
+            "client_id": string,
+            "user_id": string,
+            "scope": string,
+            "family": string,
+            "parent": maybe,
+            "created": string,
+            "created_ms": {"type": "integer"},
+            "expires": string,
+            "expires_ms": {"type": "integer"},
+            "expired": {"type": "boolean"},
+            "used": {"type": "boolean"},
+            "used_at": maybe,
+            "revoked": {"type": "boolean"},
+            "revoked_at": maybe,
+            "revoked_reason": maybe,
+            "redirect_uri": maybe,
+            "minted_by": {"enum": ["flow", "admin"]},
+        },
+        "additionalProperties": False,
+    }
+    token_view["required"] = list(token_view["properties"])
+    return {
+        "Clock": {
+            "type": "object",
+            "properties": {
+                "now": {**string, "description": "ISO 8601, UTC."},
+                "now_ms": {"type": "integer", "description": "Epoch milliseconds."},
+                "offset_seconds": {"type": "number", "description": "How far the mock is from real time."},
+            },
+            "required": ["now", "now_ms", "offset_seconds"],
+            "additionalProperties": False,
+        },
+        "ClockChange": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "advance": {
+                            "type": "number",
+                            "minimum": -MAX_ADVANCE_SECONDS,
+                            "maximum": MAX_ADVANCE_SECONDS,
+                            "description": "Seconds forward (negative: back), at most 100 years.",
+                        }
+                    },
+                    "required": ["advance"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "set": {
+                            **string,
+                            "format": "date-time",
+                            "description": f"An ISO 8601 time between {CLOCK_RANGE[0]} and {CLOCK_RANGE[1]}.",
+                        }
+                    },
+                    "required": ["set"],
+                    "additionalProperties": False,
+                },
+            ],
+            "description": (
+                f"The clock stays between {CLOCK_RANGE[0]} and {CLOCK_RANGE[1]}: a change that would "
+                "leave that range is refused (400)."
+            ),
+        },
+        "FaultRequest": {
+            "type": "object",
+            "properties": {
+                "endpoint": {
+                    **string,
+                    "minLength": 1,
+                    "description": "An endpoint name (`token`, `authorize`, `lightroom.account`, ...), `*`, or a shell pattern.",
+                },
+                "status": {"type": ["integer", "null"], "minimum": 200, "maximum": 599},
+                "body": {"description": "JSON (an object or array) or text to answer with."},
+                "headers": {
+                    "type": ["object", "null"],
+                    "propertyNames": {
+                        "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+                        "not": {
+                            "pattern": f"^(?:{case_insensitive('content-length')}|{case_insensitive('transfer-encoding')})$"
+                        },
+                    },
+                    "additionalProperties": {"type": "string", "pattern": "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},
+                    "description": (
+                        "Header names are RFC 9110 tokens (not Content-Length or Transfer-Encoding, "
+                        "which the mock sets); values visible ASCII, space or tab."
+                    ),
+                },
+                "delay": {"type": ["number", "null"], "minimum": 0, "maximum": 600},
+                "hang": {"type": "boolean"},
+                "times": {"type": ["integer", "null"], "minimum": 1},
+                "client_id": maybe,
+                "grant_type": maybe,
+            },
+            "required": ["endpoint"],
+            "additionalProperties": False,
+            "description": "A rule needs an effect: a status, a delay or hang.",
+        },
+        "FaultRule": fault_rule,
+        "ScenarioList": list_of(
+            "scenarios",
+            {
+                "type": "object",
+                "properties": {"name": string, "description": string, "options": strings},
+                "required": ["name", "description", "options"],
+                "additionalProperties": False,
+            },
+        ),
+        "ScenarioOptions": {
+            "type": "object",
+            "properties": {
+                "times": {"type": ["integer", "null"], "minimum": 1},
+                "client_id": maybe,
+                "grant_type": maybe,
+                "user": {**string, "description": "A user's id or email (refresh-revoked)."},
+                "delay": {"type": "number", "minimum": 0, "maximum": 600},
+            },
+            "additionalProperties": False,
+        },
+        "ScenarioResult": {
+            "type": "object",
+            "properties": {
+                "scenario": string,
+                "faults": {"type": "array", "items": ref("schemas", "FaultRule")},
+                "revoked": strings,
+            },
+            "required": ["scenario"],
+            "additionalProperties": False,
+        },
+        "User": user,
+        "UserRequest": {
+            "type": "object",
+            "properties": user_fields,
+            "required": ["email", "password"],
+            "additionalProperties": False,
+        },
+        "UserPatch": {
+            "type": "object",
+            "properties": user_fields,
+            "additionalProperties": False,
+            "description": "The fields to change; the others keep their value.",
+        },
+        "Client": client,
+        "ClientRequest": {
+            "type": "object",
+            "properties": client_fields,
+            "required": ["client_id"],
+            "additionalProperties": False,
+        },
+        "ClientReplacement": {
+            "type": "object",
+            "properties": client_fields,
+            "additionalProperties": False,
+            "description": "The whole client; `client_id`, if given, must be the path's.",
+        },
+        "ClientPatch": {
+            "type": "object",
+            "properties": client_fields,
+            "additionalProperties": False,
+            "description": "The fields to change; the others keep their value.",
+        },
+        "TokenView": token_view,
+        "TokenList": {
+            "type": "object",
+            "properties": {
+                "tokens": {"type": "array", "items": ref("schemas", "TokenView")},
+                "count": {"type": "integer"},
+            },
+            "required": ["tokens", "count"],
+            "additionalProperties": False,
+        },
+        "MintRequest": {
+            "type": "object",
+            "properties": {
+                "kind": {"enum": ["authorization_code", "access_token", "refresh_token"]},
+                "user": {
+                    **maybe,
+                    "description": "Email or id; required but for an access_token (then a technical account).",
+                },
+                "client_id": {**maybe, "description": "Default: the first configured client."},
+                "scope": {"anyOf": [maybe, strings], "description": "Default: the client's scopes."},
+                "redirect_uri": {
+                    **maybe,
+                    "description": "Required for a code; must match the client's patterns.",
+                },
+                "state": maybe,
+                "nonce": maybe,
+                "code_challenge": maybe,
+                "code_challenge_method": {"enum": ["S256", "plain", None]},
+                "lifetime": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_LIFETIME_SECONDS},
+            },
+            "required": ["kind"],
+            "additionalProperties": False,
+            "description": "A null field is as if it were left out.",
+        },
+        "Minted": {
+            "type": "object",
+            "properties": {
+                "kind": string,
+                "id": string,
+                "token": string,
+                "expires": string,
+                "access_token": {
+                    **string,
+                    "description": "With a refresh token: the access token issued with it.",
+                },
+            },
+            "required": ["kind", "id", "token", "expires"],
+            "additionalProperties": False,
+        },
+        "RevokeRequest": {
+            "type": "object",
+            "properties": {
+                "user": maybe,
+                "client_id": maybe,
+                "token_id": maybe,
+                "token": {**maybe, "description": "A token's value (it must be one this mock signed)."},
+                "kind": {"enum": ["authorization_code", "access_token", "refresh_token", None]},
+            },
+            # At least one selector that is not null: a null one selects nothing.
+            "anyOf": [
+                {"required": [name], "properties": {name: string}}
+                for name in ("user", "client_id", "token_id", "token")
+            ],
+            "additionalProperties": False,
+        },
+        "Revoked": list_of("revoked", string),
+        "Stats": {
+            "type": "object",
+            "properties": {
+                "documents": {
+                    "type": "object",
+                    "properties": {kind: {"type": "integer", "minimum": 0} for kind in KINDS},
+                    "required": list(KINDS),
+                    "additionalProperties": False,
+                    "description": "Documents of each kind in the store (tokens includes codes).",
+                },
+                "journal_entries": {"type": "integer", "minimum": 0},
+                "journal_limit": {"type": "integer", "minimum": 1},
+                "process": {
+                    "type": "object",
+                    "properties": {
+                        "pid": {"type": "integer"},
+                        "rss_bytes": {
+                            "type": ["integer", "null"],
+                            "description": "Resident memory of the answering worker (null where unknown).",
+                        },
+                    },
+                    "required": ["pid", "rss_bytes"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["documents", "journal_entries", "journal_limit", "process"],
+            "additionalProperties": False,
+        },
+        "LightroomError": {
+            "type": "object",
+            "properties": {"code": {"type": ["string", "integer"]}, "description": string},
+            "required": ["code", "description"],
+            "additionalProperties": False,
+        },
+        "LightroomHealth": {
+            "type": "object",
+            "properties": {"version": {**string, "pattern": "^[0-9a-f]+$"}},
+            "required": ["version"],
+            "additionalProperties": False,
+        },
+        "LightroomAccount": {
+            "type": "object",
+            "properties": {
+                "base": string,
+                "id": string,
+                "type": {"const": "account"},
+                "created": string,
+                "updated": string,
+                "email": string,
+                "full_name": string,
+                "first_name": string,
+                "last_name": string,
+                "wcd_guid": string,
+                "country": string,
+                "entitlement": {
+                    "type": "object",
+                    "properties": {
+                        "status": {
+                            "enum": ["created", "trial", "trial_expired", "subscriber", "subscriber_expired"]
+                        },
+                        "storage": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    },
+                    "required": ["status", "storage"],
+                },
+            },
+            "required": ["base", "id", "type", "email", "entitlement"],
+        },
+        "LightroomCatalog": {
+            "type": "object",
+            "properties": {
+                "base": string,
+                "id": string,
+                "type": {"const": "catalog"},
+                "subtype": string,
+                "created": string,
+                "updated": string,
+                "payload": {"type": "object"},
+                "links": {"type": "object"},
+            },
+            "required": ["base", "id", "type", "payload", "links"],
+        },
+    }
+
+
 def components() -> dict[str, Any]:
     return {
         "securitySchemes": {
@@ -875,6 +1814,17 @@ def components() -> dict[str, Any]:
                 "type": "http",
                 "scheme": "bearer",
                 "description": "The admin token, when the mock runs with --admin-token.",
+            },
+            "adminBasic": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "The admin token as the password (any user name): how a browser sends it.",
+            },
+            "lightroomApiKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "The Lightroom stub's API key: a registered client id.",
             },
             "bearerAuth": {
                 "type": "http",
@@ -979,6 +1929,20 @@ def components() -> dict[str, Any]:
             "AdminError": response(
                 "A bad control-plane request.", content=json_content(ref("schemas", "AdminError"))
             ),
+            "AdminNotFound": response(
+                "No such user, client, fault or scenario.", content=json_content(ref("schemas", "AdminError"))
+            ),
+            "AdminConflict": response(
+                "The id or email exists already.", content=json_content(ref("schemas", "AdminError"))
+            ),
+            "AdminTooLarge": response(
+                "The body is larger than 256 KiB.", content=json_content(ref("schemas", "AdminError"))
+            ),
+            "DashboardRefusal": response(
+                "A small HTML page saying why: a bad value (400), or the CSRF or same-origin check failed (403).",
+                content=html_content("The refusal."),
+                headers=PAGE_HEADERS,
+            ),
         },
     }
 
@@ -1007,7 +1971,8 @@ def document(base_url: str) -> dict[str, Any]:
             {"name": "tokens", "description": "The partner backend's part: token, revoke, validate."},
             {"name": "user", "description": "Who the token's user is."},
             {"name": "discovery", "description": "Discovery, keys, this document."},
-            {"name": "admin", "description": "The control plane."},
+            {"name": "admin", "description": "The control plane and the dashboard."},
+            {"name": "lightroom", "description": "The Lightroom Partner API stub (in place of lr.adobe.io)."},
         ],
         "paths": all_paths(),
         "components": components(),

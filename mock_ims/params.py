@@ -50,7 +50,9 @@ class Params:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _check_value(name: str, value: str) -> None:
+def check_value(name: str, value: str) -> None:
+    """Refuse a parameter (or header) value the mock will not read: too long, or with a
+    control character."""
     if len(name) > 128:
         raise InvalidRequestError("a parameter name is longer than 128 characters")
     if len(value) > MAX_VALUE_LENGTH:
@@ -69,7 +71,7 @@ def parse_urlencoded(raw: bytes, where: str) -> list[tuple[str, str]]:
     except ValueError as exc:
         raise InvalidRequestError(f"the {where} has more than {MAX_FIELDS} parameters") from exc
     for name, value in pairs:
-        _check_value(name, value)
+        check_value(name, value)
     return pairs
 
 
@@ -124,7 +126,7 @@ async def _body_pairs(request: Request, headers: Mapping[str, str]) -> list[tupl
     if media_type == MULTIPART:
         pairs = parse_multipart(body, content_type, max_parts=MAX_FIELDS)
         for name, value in pairs:
-            _check_value(name, value)
+            check_value(name, value)
         return pairs
     shown = media_type or "no Content-Type"
     raise InvalidRequestError(f"unsupported Content-Type ({shown}); send {FORM} or {MULTIPART}")

@@ -20,6 +20,7 @@ from mock_ims.ca import LeafFiles, LocalCA
 from mock_ims.coalescing import CoalescingHttpToolsProtocol
 from mock_ims.config import MockConfig
 from mock_ims.context import Context, Settings
+from mock_ims.logs import log_config
 from mock_ims.proxy import InterceptingProxy, Serves
 
 
@@ -158,6 +159,7 @@ def run(
             lifespan="on",
             log_level=log_level,
             access_log=access_log,
+            log_config=log_config(),
             timeout_graceful_shutdown=3,
             **_tls_options(tls),
         )

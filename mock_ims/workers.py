@@ -73,6 +73,7 @@ def serve_worker(plan: WorkerPlan) -> None:
     # Imported here: the supervisor itself never builds an app.
     from mock_ims.app import create_app, guarded
     from mock_ims.coalescing import CoalescingHttpToolsProtocol
+    from mock_ims.logs import log_config
     from mock_ims.server import settings_from_json
 
     try:
@@ -89,6 +90,7 @@ def serve_worker(plan: WorkerPlan) -> None:
         lifespan="on",
         log_level=plan.log_level,
         access_log=plan.access_log,
+        log_config=log_config(),
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         ssl_certfile=plan.ssl_certfile,
         ssl_keyfile=plan.ssl_keyfile,

@@ -11,7 +11,8 @@ from conformance.model import Evidence, Severity
 from conformance.observations import Observations
 
 PROMPT_SECONDS = 30
-BROWSER_HEADERS = ("origin", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest")
+# Not sec-fetch-mode: Node's built-in fetch (undici) sends `sec-fetch-mode: cors` from a backend.
+BROWSER_HEADERS = ("origin", "sec-fetch-site", "sec-fetch-dest")
 
 
 def _browser_markers(entry: dict[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.browsing import PageVisit
 from conformance.checks.base import (
     Judgement,
     check,
@@ -17,6 +18,7 @@ from conformance.checks.base import (
     screenshot_evidence,
     skipped,
 )
+from conformance.harness import TestUser
 from conformance.model import Severity
 from conformance.observations import Observations
 from conformance.probes import LoginRun, RefreshRun, Revisit, shows_user
@@ -57,13 +59,28 @@ def refresh_when_the_token_expires(obs: Observations) -> Judgement:
         )
     if not any(e.get("outcome") == "ok" for e in visit.refreshes):
         return failed(f"the refresh was refused: {visit.refreshes[0].get('reason')}", evidence=evidence)
-    if visit.page.server_error or not shows_user(visit.page, run.login.user):
+    before = _visit(run, "while-valid-1")
+    if not _works_as_before(visit.page, before.page if before else None, run.login.user):
         return failed(
             "the partner refreshed but the page did not work afterwards",
+            expected="the page as it was while the token was valid",
             seen=visit.page.text[:200],
             evidence=evidence,
         )
     return passed("refreshed after expiry and kept working", evidence=evidence)
+
+
+def _works_as_before(page: PageVisit, before: PageVisit | None, user: TestUser) -> bool:
+    """`page` answers as `before` (the needs_token page while the token was valid) did.
+
+    needs_token need not show the user: when it did before, it must still; when it did not, it
+    must answer at the same URL with the same status (not a sign-in page or an error).
+    """
+    if page.server_error or page.error:
+        return False
+    if before is None or shows_user(before, user):
+        return shows_user(page, user)
+    return page.status == before.status and page.url == before.url
 
 
 @check(
@@ -79,18 +96,41 @@ def use_the_rotated_refresh_token(obs: Observations) -> Judgement:
     firsts = [e for e in (first_visit.refreshes if first_visit else []) if e.get("outcome") == "ok"]
     if not firsts:
         return skipped("no successful first refresh to rotate from (see refresh.on-expiry)")
-    rotated = [i for i in firsts[-1].get("issued") or [] if i != firsts[-1]["issued"][0]]
     second_visit = _visit(run, "after-second-expiry")
     seconds = second_visit.refreshes if second_visit else []
-    evidence = [journal_evidence("first refresh", firsts), journal_evidence("second refresh", seconds)]
+    calls = _refresh_calls(run)
+    chain = calls[calls.index(firsts[0]) :]
+    evidence = [journal_evidence("refreshes from the first expiry on", chain)]
     if not seconds:
         return failed("no refresh after the second expiry", evidence=evidence)
-    used = seconds[0].get("consumed")
-    if used in rotated and seconds[0].get("outcome") == "ok":
-        return passed("the second refresh used the rotated refresh token", evidence=evidence)
-    if used == firsts[-1].get("consumed"):
-        return failed("the second refresh reused the old, already used refresh token", evidence=evidence)
-    return failed(f"the second refresh failed: {seconds[0].get('reason')}", evidence=evidence)
+    # Every refresh must present the refresh token the last successful one returned, however
+    # many refreshes the partner makes in between (refresh.no-storm judges how many).
+    latest = firsts[0]
+    spent = {latest.get("consumed")}
+    for entry in chain[1:]:
+        used = entry.get("consumed")
+        expected = _rotated(latest) or [str(latest.get("consumed"))]
+        if used not in expected:
+            if used in spent:
+                return failed("a refresh reused an old, already used refresh token", evidence=evidence)
+            return failed(
+                f"a refresh presented an unexpected token: {entry.get('reason')}", evidence=evidence
+            )
+        if entry.get("outcome") != "ok":
+            return failed(
+                f"a refresh with the rotated token failed: {entry.get('reason')}", evidence=evidence
+            )
+        latest = entry
+        spent.add(used)
+    return passed(
+        f"each of {len(chain) - 1} later refresh(es) used the refresh token rotated by the one before",
+        evidence=evidence,
+    )
+
+
+def _rotated(entry: dict[str, Any]) -> list[str]:
+    """The refresh token a successful refresh issued (after its access token), if any."""
+    return [str(i) for i in (entry.get("issued") or [])[1:]]
 
 
 @check(
@@ -137,6 +177,16 @@ def recover_from_a_revoked_refresh_token(obs: Observations) -> Judgement:
     login_: LoginRun = login
     if visit is None:
         return failed("the login before the revocation did not complete", seen=login_.error or "")
+    if not _signed_in(login_):
+        # Else a partner that never let the user in would "recover" from a revocation it never met.
+        return failed(
+            "the login before the revocation did not sign the user in",
+            expected="the user shown, or the partner's tokens in use, after the login",
+            seen=login_.profile.text[:200] if login_.profile else "",
+            evidence=screenshot_evidence(
+                "after the login", login_.profile.screenshot if login_.profile else None
+            ),
+        )
     evidence = [
         journal_evidence("requests after revocation and expiry", visit.journal),
         *screenshot_evidence("where the user ended up", visit.page.screenshot),
@@ -151,3 +201,18 @@ def recover_from_a_revoked_refresh_token(obs: Observations) -> Judgement:
         return failed("the partner still shows the user as signed in", evidence=evidence)
     where = "the IMS sign-in page" if at_login else f"a page with status {visit.page.status}"
     return passed(f"the user was sent to {where}", evidence=evidence)
+
+
+BEARER_ENDPOINTS = ("profile", "userinfo")
+
+
+def _signed_in(run: LoginRun) -> bool:
+    """The login let the user in: the after_login page shows them, or the partner used its new
+    access token successfully (IMS profile or userinfo, a Lightroom call)."""
+    if run.profile is not None and shows_user(run.profile, run.user):
+        return True
+    return any(
+        e.get("outcome") == "ok"
+        and (e.get("endpoint") in BEARER_ENDPOINTS or str(e.get("endpoint", "")).startswith("lightroom."))
+        for e in run.journal
+    )

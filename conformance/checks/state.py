@@ -152,9 +152,17 @@ def refuse_a_missing_state(obs: Observations) -> Judgement:
     severity=Severity.REQUIRED,
     requirement="RFC 6749 §10.12 (state bound to the user-agent's session: login CSRF)",
     description="A state issued to browser A is refused in browser B.",
-    probes=("other-session",),
+    probes=("login", "other-session"),
 )
 def bind_the_state_to_the_session(obs: Observations) -> Judgement:
+    run = obs.login
+    if run.authorize is not None and not run.state:
+        # Nothing to carry to another browser: the suite can judge this, it is not an ERROR.
+        return failed(
+            "the partner sends no state, so none is bound to the browser session",
+            expected="a state tied to the browser that started the login",
+            evidence=[journal_evidence("authorize request", [run.authorize])],
+        )
     result: ForgedCallback = obs.get("other-session")
     return _judge_forged(result, "another browser's state", _ims_url(obs))
 

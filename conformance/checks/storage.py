@@ -91,10 +91,12 @@ def write_the_declared_storage(obs: Observations) -> Judgement:
     severity=Severity.REQUIRED,
     requirement="Lightroom partner rule: user access and refresh tokens are stored with encryption at rest",
     description="No token the mock issued is found at rest in plaintext, in any encoding, logs included.",
-    probes=("login", "refresh"),
+    probes=("signed-in",),
 )
 def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
-    obs.login  # noqa: B018 - the tokens must exist before they can be looked for
+    # Scanned right after a sign-in the user stays in: by the end of a run the last probes may
+    # have signed out or met a revoked grant, and a partner that deletes tokens then keeps none.
+    obs.get("signed-in")
     spec = storage_spec(obs) or StorageSpec()
     harness = obs.harness
     logs = harness.partner_logs() if harness else []
@@ -120,8 +122,9 @@ def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
 
 def _browser_states(obs: Observations) -> list[tuple[str, Any]]:
     states = [("login", obs.login.browser)]
-    if obs.has("refresh"):
-        states.append(("refresh", obs.refresh.browser))
+    for name in ("refresh", "signed-in"):
+        if obs.has(name):
+            states.append((name, obs.get(name).browser))
     return states
 
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_ims.admin.common import AdminError, json_body
-from mock_ims.clock import parse_iso
+from mock_ims.clock import ClockRangeError, parse_iso
 from mock_ims.context import context
 
 MAX_ADVANCE_SECONDS = 100 * 365 * 86_400
@@ -29,14 +29,21 @@ async def clock(request: Request) -> Response:
                 raise AdminError("advance: must be a number of seconds")
             if abs(seconds) > MAX_ADVANCE_SECONDS:
                 raise AdminError("advance: more than 100 years")
-            await ctx.clock.advance(float(seconds))
+            try:
+                await ctx.clock.advance(float(seconds))
+            except ClockRangeError as exc:
+                raise AdminError(f"advance: {exc}") from exc
         elif set(data) == {"set"}:
             if not isinstance(data["set"], str):
                 raise AdminError("set: must be an ISO 8601 time such as 2030-01-01T00:00:00Z")
             try:
-                await ctx.clock.set(parse_iso(data["set"]))
+                epoch_ms = parse_iso(data["set"])
             except (ValueError, OverflowError, OSError) as exc:
                 raise AdminError(f"set: {data['set']!r} is not an ISO 8601 time") from exc
+            try:
+                await ctx.clock.set(epoch_ms)
+            except ClockRangeError as exc:
+                raise AdminError(f"set: {exc}") from exc
         else:
             raise AdminError('send {"advance": seconds} or {"set": "<ISO 8601 time>"}')
     elif request.method == "DELETE":

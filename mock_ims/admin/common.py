@@ -34,12 +34,23 @@ def int_param(value: str | None, name: str, *, default: int | None) -> Any:
     return int(value)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object body (an empty body is `{}`)."""
-    body = await request.body()
-    if len(body) > MAX_ADMIN_BODY:
-        raise AdminError(f"the body is larger than {MAX_ADMIN_BODY} bytes", 413)
-    if not body.strip():
+async def json_body(request: Request, *, required: bool = False) -> dict[str, Any]:
+    """The request's JSON object body (an empty body is `{}`, unless one is `required`)."""
+    too_large = AdminError(f"the body is larger than {MAX_ADMIN_BODY} bytes", 413)
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_ADMIN_BODY:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # stop reading at the limit, not after the whole body
+        size += len(chunk)
+        if size > MAX_ADMIN_BODY:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:  # whitespace alone is no JSON document: a 400 below
+        if required:
+            raise AdminError("a JSON object body is required")
         return {}
     try:
         data = json.loads(body)

@@ -50,7 +50,8 @@ async def user(request: Request) -> Response:
         await ctx.registry.remove_user(current.user_id)
         await ctx.ledger.revoke_where(await ctx.now_ms(), "user removed", user_id=current.user_id)
         return Response(status_code=204)
-    data = await json_body(request)
+    # PUT replaces the whole document: an empty body is no replacement.
+    data = await json_body(request, required=request.method == "PUT")
     merged = {**current.to_dict(), **data} if request.method == "PATCH" else data
     if merged.get("user_id", current.user_id) != current.user_id:
         raise AdminError("user_id: cannot be changed; remove the user and add a new one")
@@ -93,7 +94,8 @@ async def client(request: Request) -> Response:
         await ctx.registry.remove_client(client_id)
         await ctx.ledger.revoke_where(await ctx.now_ms(), "client removed", client_id=client_id)
         return Response(status_code=204)
-    data = await json_body(request)
+    # PUT replaces the whole document: an empty body is no replacement.
+    data = await json_body(request, required=request.method == "PUT")
     merged = {**current.to_dict(), **data} if request.method == "PATCH" else data
     if merged.get("client_id", client_id) != client_id:
         raise AdminError("client_id: cannot be changed; remove the client and add a new one")

@@ -8,6 +8,7 @@ from mock_ims.admin.clock import clock
 from mock_ims.admin.faults import fault, faults, scenario, scenarios
 from mock_ims.admin.journal import journal
 from mock_ims.admin.registry import client, clients, user, users
+from mock_ims.admin.stats import stats
 from mock_ims.admin.tokens import reset, revoke, tokens
 
 ONE = ["GET", "PUT", "PATCH", "DELETE"]
@@ -28,4 +29,5 @@ def admin_routes() -> list[BaseRoute]:
         Route("/__admin/tokens", tokens, methods=["GET", "POST"]),
         Route("/__admin/tokens/revoke", revoke, methods=["POST"]),
         Route("/__admin/reset", reset, methods=["POST"]),
+        Route("/__admin/stats", stats, methods=["GET"]),
     ]

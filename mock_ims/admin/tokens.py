@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from mock_ims import jws, pkce, redirects
 from mock_ims.admin.common import AdminError, json_body
 from mock_ims.clock import to_iso
-from mock_ims.config import ClientConfig, UserConfig
+from mock_ims.config import MAX_LIFETIME_SECONDS, ClientConfig, UserConfig
 from mock_ims.context import Context, context
 from mock_ims.issuance import issue_code, issue_tokens
 from mock_ims.scopes import ScopeError, parse_scope
@@ -139,6 +139,10 @@ async def mint(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     kind = data.get("kind")
     if kind not in KINDS:
         raise AdminError(f"kind: required, one of {', '.join(KINDS)}")
+    for name in MINT_FIELDS - {"kind", "scope", "lifetime"}:
+        _string(data, name)  # checked even where the kind does not use the field
+    if data.get("code_challenge_method") not in (None, *pkce.METHODS):
+        raise AdminError(f"code_challenge_method: must be one of {', '.join(pkce.METHODS)}")
     client_id = _string(data, "client_id") or ctx.config.default_client.client_id
     client = await ctx.registry.client(client_id)
     if client is None:
@@ -153,8 +157,12 @@ async def mint(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         raise AdminError(f"user: required to mint an {kind} (email or user id)")
     scopes = _scopes(data, client)
     lifetime = data.get("lifetime")
-    if lifetime is not None and (isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1):
-        raise AdminError("lifetime: must be a whole number of seconds >= 1")
+    if lifetime is not None and (
+        isinstance(lifetime, bool)
+        or not isinstance(lifetime, int)
+        or not 1 <= lifetime <= MAX_LIFETIME_SECONDS
+    ):
+        raise AdminError(f"lifetime: must be a whole number of seconds from 1 to {MAX_LIFETIME_SECONDS}")
     now_ms = await ctx.now_ms()
     state = _string(data, "state") or ""
 
@@ -226,7 +234,9 @@ async def revoke(request: Request) -> Response:
     unknown = sorted(set(data) - fields)
     if unknown:
         raise AdminError(f"unknown field {unknown[0]!r}; fields: {', '.join(sorted(fields))}")
-    if not {"user", "client_id", "token_id", "token"} & set(data):
+    # A null selector selects nothing: it must not widen the revocation to every token.
+    given = {name for name, value in data.items() if value is not None}
+    if not {"user", "client_id", "token_id", "token"} & given:
         raise AdminError("say what to revoke: user, client_id, token_id or token")
     now_ms = await ctx.now_ms()
     token_id = _string(data, "token_id")

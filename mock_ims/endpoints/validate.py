@@ -10,7 +10,7 @@ from mock_ims.endpoint import ims_endpoint
 from mock_ims.errors import InvalidRequestError
 from mock_ims.journal import Event
 from mock_ims.ledger import TokenRejected
-from mock_ims.params import Params
+from mock_ims.params import Params, check_value
 from mock_ims.tokens import TokenKind
 
 _TYPES = {kind.value: kind for kind in TokenKind}
@@ -23,7 +23,10 @@ async def validate_token(request: Request, params: Params, event: Event) -> Resp
     raw = params.get("token") or params.bearer
     if not raw:
         raise InvalidRequestError("missing required parameter: token")
-    client_id = params.get("client_id") or request.headers.get("x-ims-clientid")
+    header = request.headers.get("x-ims-clientid")
+    if header is not None:
+        check_value("X-IMS-ClientId", header)
+    client_id = params.get("client_id") or header
     if not client_id:
         raise InvalidRequestError("missing required parameter: client_id (or the X-IMS-ClientId header)")
     event.client_id = client_id

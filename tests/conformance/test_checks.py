@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ from conformance.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.harness import ATTACKER, VICTIM
+from conformance.leaks import Secret
 from conformance.model import Verdict
 from conformance.observations import Observations
 from conformance.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
+from conformance.storage import StorageSpec
 
 GOOD_STATE = "q8Xr0sV2mC1pL9kT4nW7yB3dF6hJ0aZ5uE8iO2gR1tY"
 SCOPE = "openid,AdobeID,lr_partner_apis,offline_access"
@@ -160,9 +163,17 @@ def test_forged_callbacks_pass_only_when_refused_on_both_sides(check_id: str) ->
         "state.missing-rejected": "missing_state",
         "state.bound-to-session": "other_session",
     }[check_id]
-    assert judge(check_id, **{probe: forged()}) is Verdict.PASS
-    assert judge(check_id, **{probe: forged(redeemed=True)}) is Verdict.FAIL
-    assert judge(check_id, **{probe: forged(shows=f"Welcome {ATTACKER.display_name}")}) is Verdict.FAIL
+    run = login_run()
+    assert judge(check_id, login=run, **{probe: forged()}) is Verdict.PASS
+    assert judge(check_id, login=run, **{probe: forged(redeemed=True)}) is Verdict.FAIL
+    attacker = forged(shows=f"Welcome {ATTACKER.display_name}")
+    assert judge(check_id, login=run, **{probe: attacker}) is Verdict.FAIL
+
+
+def test_a_partner_that_sends_no_state_fails_bound_to_session_rather_than_erroring() -> None:
+    # No other-session observation: with no state there is nothing to carry to another browser.
+    stateless = login_run(auth=authorize(state=""))
+    assert judge("state.bound-to-session", login=stateless) is Verdict.FAIL
 
 
 def test_a_replayed_callback_must_not_redeem_again() -> None:
@@ -184,6 +195,9 @@ def test_a_replayed_callback_must_not_redeem_again() -> None:
         ([token_entry(outcome="refused", error="invalid_grant")], Verdict.FAIL),
         ([token_entry(headers={"origin": "http://127.0.0.1:8000", "sec-fetch-mode": "cors"})], Verdict.FAIL),
         ([token_entry(headers={"user-agent": "Mozilla/5.0 HeadlessChrome/120"})], Verdict.FAIL),
+        ([token_entry(headers={"sec-fetch-site": "same-origin", "sec-fetch-dest": "empty"})], Verdict.FAIL),
+        # Node's built-in fetch (undici) sends sec-fetch-mode from the backend: not a browser.
+        ([token_entry(headers={"user-agent": "node", "sec-fetch-mode": "cors"})], Verdict.PASS),
         ([token_entry(auth="none")], Verdict.FAIL),
         ([token_entry(time_ms=120_000)], Verdict.FAIL),
     ],
@@ -292,6 +306,56 @@ def test_refreshing_while_valid_is_a_storm() -> None:
     assert judge("refresh.no-storm", refresh=run) is Verdict.FAIL
 
 
+def test_rotation_follows_every_refresh_even_in_a_storm() -> None:
+    # A refresh between the two expiries is refresh.no-storm's business; rotation judges only
+    # that each refresh presents the token the previous one returned.
+    run = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [refresh_entry("rt-3", ["at-4", "rt-4"])])
+    run.visits[3].journal = [refresh_entry("rt-2", ["at-3", "rt-3"])]
+    assert judge("refresh.rotation", refresh=run) is Verdict.PASS
+    run.visits[4].journal = [refresh_entry("rt-2", [], outcome="refused")]
+    assert judge("refresh.rotation", refresh=run) is Verdict.FAIL
+
+
+def test_on_expiry_judges_the_needs_token_page_against_itself_while_valid() -> None:
+    run = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [refresh_entry("rt-2", ["at-3", "rt-3"])])
+    for visit in run.visits:
+        visit.page = page("Your albums: 3")  # a needs_token page that does not name the user
+    assert judge("refresh.on-expiry", refresh=run) is Verdict.PASS
+    run.visits[2].page = PageVisit("http://127.0.0.1:8000/", 200, "Please sign in")
+    assert judge("refresh.on-expiry", refresh=run) is Verdict.FAIL
+    named = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [])
+    named.visits[2].page = page("Your albums: 3")  # the user was shown while valid, not after
+    assert judge("refresh.on-expiry", refresh=named) is Verdict.FAIL
+
+
+def revisit(text: str, journal: list[dict[str, Any]] | None = None, status: int = 200) -> Revisit:
+    return Revisit("after-revocation", PageVisit("http://127.0.0.1:8000/", status, text), journal or [])
+
+
+def test_a_revoked_refresh_token_must_end_the_session_cleanly() -> None:
+    refused = [refresh_entry("rt-1", [], outcome="refused")]
+    signed_in = login_run()
+    assert (
+        judge("refresh.revoked", refresh_revoked=(signed_in, revisit("Please sign in", refused)))
+        is Verdict.PASS
+    )
+    stale = revisit(f"Hello {VICTIM.display_name}", refused)
+    assert judge("refresh.revoked", refresh_revoked=(signed_in, stale)) is Verdict.FAIL
+    crash = revisit("Internal Server Error", refused, status=500)
+    assert judge("refresh.revoked", refresh_revoked=(signed_in, crash)) is Verdict.FAIL
+
+
+def test_refresh_revoked_does_not_pass_when_the_login_before_never_signed_in() -> None:
+    # A partner that refused the login (say, an ID token it thought was from the future) meets
+    # no revoked refresh token; "not signed in afterwards" proves nothing then.
+    refused_login = login_run(profile=page("Please sign in"))
+    visit = revisit("Please sign in")
+    assert judge("refresh.revoked", refresh_revoked=(refused_login, visit)) is Verdict.FAIL
+    used_tokens = {"endpoint": "lightroom.account", "outcome": "ok", "notes": []}
+    anonymous_page = login_run(profile=page("You are signed in"), tokens=[token_entry(), used_tokens])
+    assert judge("refresh.revoked", refresh_revoked=(anonymous_page, visit)) is Verdict.PASS
+
+
 def test_landing_on_the_mocks_login_page_is_not_being_signed_in_as_the_attacker() -> None:
     # The mock's login page lists every test user, Mallory included.
     login_page = PageVisit(
@@ -302,3 +366,32 @@ def test_landing_on_the_mocks_login_page_is_not_being_signed_in_as_the_attacker(
     observations = Observations(forged_state=result)
     observations.extra["ims_url"] = "http://127.0.0.1:9"
     assert REGISTRY["state.verified"].judge(observations).verdict is Verdict.PASS
+
+
+# ---- storage -------------------------------------------------------------------------------
+
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjb3JhIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+
+class SignInWritesStorage(Observations):
+    """A partner that writes its tokens at sign-in and deletes them at sign-out: when the run
+    ends (logout and revocation probes last) its storage is empty again."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(login=login_run())
+        self.root = root
+        self.extra["storage-spec"] = StorageSpec(files=("**",), root=root)
+        self.extra["secrets"] = [Secret("access_token at-1", TOKEN)]
+
+    def get(self, name: str) -> Any:
+        if name != "signed-in":
+            return super().get(name)
+        (self.root / "tokens.txt").write_text(f"cora {TOKEN}\n")
+        return login_run()
+
+
+def test_tokens_at_rest_are_looked_for_while_a_user_is_signed_in(tmp_path: Path) -> None:
+    observations = SignInWritesStorage(tmp_path)
+    judgement = REGISTRY["storage.encrypted"].judge(observations)
+    assert judgement.verdict is Verdict.FAIL
+    assert "tokens.txt" in judgement.seen

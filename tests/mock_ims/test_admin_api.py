@@ -80,9 +80,32 @@ async def test_the_clock_can_be_set_and_reset(ims: httpx.AsyncClient) -> None:
     assert reset.json()["offset_seconds"] == 0
 
 
+async def test_the_clock_cannot_be_walked_past_the_year_3000_a_century_at_a_time(
+    ims: httpx.AsyncClient,
+) -> None:
+    # Before the range check, enough of these made every date past year 9999 a 500.
+    for _ in range(9):
+        assert (await ims.post("/__admin/clock", json={"advance": 100 * 365 * 86_400})).status_code == 200
+    refused = await ims.post("/__admin/clock", json={"advance": 100 * 365 * 86_400})
+    assert refused.status_code == 400
+    assert "between 1970-01-01T00:00:00Z and 3000-01-01T00:00:00Z" in refused.json()["detail"]
+    assert (await ims.get("/__admin/tokens")).status_code == 200
+
+
 @pytest.mark.parametrize(
     "body",
-    [{"advance": "soon"}, {"advance": True}, {"set": "tomorrow"}, {"set": 5}, {}, {"advance": 1, "set": "x"}],
+    [
+        {"advance": "soon"},
+        {"advance": True},
+        {"set": "tomorrow"},
+        {"set": 5},
+        {},
+        {"advance": 1, "set": "x"},
+        {"set": "3000-01-01T00:00:00Z"},
+        {"set": "9999-12-31T23:59:59Z"},
+        {"set": "1969-12-31T23:59:59Z"},
+        {"advance": -100 * 365 * 86_400},
+    ],
 )
 async def test_bad_clock_requests_are_refused_clearly(
     ims: httpx.AsyncClient, body: dict[str, object]
@@ -209,6 +232,10 @@ async def test_minted_access_and_refresh_tokens_work(ims: httpx.AsyncClient) -> 
         ({"kind": "access_token", "user": "nobody@example.com"}, "user"),
         ({"kind": "access_token", "scope": "admin"}, "scope"),
         ({"kind": "access_token", "colour": "red"}, "colour"),
+        ({"kind": "access_token", "lifetime": 0}, "lifetime"),
+        ({"kind": "access_token", "code_challenge_method": {}}, "code_challenge_method"),
+        ({"kind": "access_token", "code_challenge_method": "S512"}, "code_challenge_method"),
+        ({"kind": "access_token", "lifetime": 10**12}, "lifetime"),  # was a 500 (found by fuzzing)
     ],
 )
 async def test_bad_mint_requests_name_the_field(
@@ -271,3 +298,46 @@ async def test_with_an_admin_token_the_control_plane_demands_it() -> None:
         right = await client.get("/__admin/journal", headers=bearer("let-me-in"))
         assert right.status_code == 200
         assert (await client.get("/ims/keys")).status_code == 200  # IMS itself stays open
+
+
+async def test_a_null_revocation_selector_selects_nothing(ims: httpx.AsyncClient) -> None:
+    # {"token": null} once revoked every token the mock had issued (found by fuzzing).
+    minted = await ims.post("/__admin/tokens", json={"kind": "access_token", "user": "alice@example.com"})
+    refused = await ims.post("/__admin/tokens/revoke", json={"token": None, "user": None})
+    assert refused.status_code == 400
+    assert "say what to revoke" in refused.json()["detail"]
+    live = await ims.get("/__admin/tokens", params={"live": "true"})
+    assert [t["id"] for t in live.json()["tokens"]] == [minted.json()["id"]]
+
+
+async def test_put_replaces_a_client_only_with_a_body(ims: httpx.AsyncClient) -> None:
+    # An empty PUT once reset the client to defaults, dropping its secret and redirect URIs.
+    refused = await ims.put("/__admin/clients/mock-partner-app")
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "a JSON object body is required"
+    client = (await ims.get("/__admin/clients/mock-partner-app")).json()
+    assert client["client_secret"] == "mock-partner-secret"
+
+
+@pytest.mark.parametrize("path", ["/__admin/users/a%0Ab", "/__admin/clients/x%0Ay", "/__admin/nothing"])
+async def test_an_unknown_control_plane_path_is_a_json_404(ims: httpx.AsyncClient, path: str) -> None:
+    response = await ims.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+async def test_a_fault_rule_with_a_falsy_non_number_delay_is_refused(ims: httpx.AsyncClient) -> None:
+    # {"delay": {}} and {"headers": []} were read as "no delay" and "no headers" (found by fuzzing).
+    for body in (
+        {"endpoint": "keys", "status": 503, "delay": {}},
+        {"endpoint": "keys", "status": 503, "headers": []},
+    ):
+        response = await ims.post("/__admin/faults", json=body)
+        assert response.status_code == 400, body
+
+
+async def test_a_body_of_whitespace_is_not_json(ims: httpx.AsyncClient) -> None:
+    # It was read as an empty body, so a PATCH of "\n" succeeded (found by fuzzing).
+    answer = await ims.patch("/__admin/clients/mock-partner-app", content=b"\n")
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("the body is not valid JSON")

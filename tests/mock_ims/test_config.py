@@ -83,6 +83,9 @@ def test_a_public_client_has_no_secret() -> None:
         (config_of(clients=[{"client_secret": "x"}]), "clients[0].client_id: is required"),
         (config_of(clients=[{"client_id": ""}]), "clients[0].client_id: must not be empty"),
         (config_of(clients=[{"client_id": 7}]), "clients[0].client_id: must be a string, not int"),
+        (config_of(clients=[{"client_id": "a%2Fb"}]), "clients[0].client_id: 'a%2Fb' may only hold letters"),
+        (config_of(clients=[{"client_id": "a b"}]), "clients[0].client_id: 'a b' may only hold letters"),
+        (config_of(clients=[{"client_id": "x" * 256}]), "(at most 255)"),
         (config_of(clients=[{**CLIENT, "client_secret": ""}]), "clients[0].client_secret: must not be empty"),
         (config_of(clients=[{**CLIENT, "secret": "x"}]), "clients[0]: unknown key 'secret'"),
         (
@@ -93,6 +96,20 @@ def test_a_public_client_has_no_secret() -> None:
             config_of(clients=[{**CLIENT, "redirect_uris": ["ok", "(bad"]}]),
             "clients[0].redirect_uris[1]: invalid regular expression",
         ),
+        (
+            config_of(clients=[{**CLIENT, "redirect_uris": ["a{4294967296}"]}]),
+            "clients[0].redirect_uris[0]: invalid regular expression",
+        ),
+        (
+            config_of(clients=[{**CLIENT, "access_token_lifetime": 10**15}]),
+            "clients[0].access_token_lifetime: must be at most 3153600000 seconds (100 years)",
+        ),
+        (config_of(journal_limit=0), "config.journal_limit: must be a positive whole number of entries"),
+        (
+            config_of(retention_seconds=0),
+            "config.retention_seconds: must be a positive whole number of seconds",
+        ),
+        (config_of(purge_interval_seconds="60"), "config.purge_interval_seconds: must be a positive"),
         (config_of(clients=[{**CLIENT, "scopes": ["openid", 'bad"scope']}]), "clients[0].scopes:"),
         (config_of(clients=[{**CLIENT, "scopes": [1]}]), "clients[0].scopes: must be a list of scope names"),
         (

@@ -47,6 +47,8 @@ REQUESTS = [
     ("GET", "/ims/authorize/v2", {}, b""),
     ("GET", "/ims/no-such-endpoint", {}, b""),
     ("GET", "/openapi.json", {}, b""),
+    ("GET", "/ims/keys", {"X-Padding": "a" * 17_000}, b""),
+    ("GET", "/ims/userinfo/v2", {f"X-H{n}": "v" for n in range(101)}, b""),
 ]
 
 

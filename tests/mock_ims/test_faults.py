@@ -98,6 +98,26 @@ def test_bad_rules_are_refused_with_the_field_named(ims: MockIMS) -> None:
     assert "effect" in error.value.detail
 
 
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"status": 101}, "status: must be an HTTP status code (200-599)"),
+        ({"status": 503, "headers": {"Bad Name": "x"}}, "'Bad Name' is not a valid header name"),
+        ({"status": 503, "headers": {"X-A": "a\x00b"}}, "the value of X-A has line breaks or control"),
+        ({"status": 503, "headers": {"X-A": "a\r\nSet-Cookie: x=1"}}, "has line breaks"),
+        ({"status": 503, "headers": {"X-A": "\u20ac"}}, "has line breaks or control characters"),
+        ({"status": 503, "headers": {"Content-Length": "999"}}, "Content-Length frames the message"),
+        ({"status": 503, "headers": {"transfer-encoding": "chunked"}}, "frames the message"),
+    ],
+)
+def test_a_rule_the_server_could_not_send_is_refused(ims: MockIMS, fields: dict[str, Any], says: str) -> None:
+    # Each of these was accepted, and then broke the answer of every call it matched.
+    with pytest.raises(AdminAPIError) as error:
+        ims.faults.add("keys", **fields)
+    assert says in error.value.detail
+    assert httpx.get(f"{ims.url}/ims/keys").status_code == 200
+
+
 def test_scenario_ims_down_fails_every_ims_endpoint(ims: MockIMS) -> None:
     ims.faults.scenario("ims-down")
     for path in ("/ims/keys", "/ims/.well-known/openid-configuration", "/ims/userinfo/v2"):

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.anyio
 
 PREFIX = "while (1) {}\n"
 OTHER_CLIENT = "other-partner-app"
-FORBIDDEN = {"code": 4300, "description": "Access is forbidden"}
+FORBIDDEN = {"code": 4300, "description": "Access is forbidden"}  # expired: refresh
+NOT_PERMITTED = {"code": 1016, "description": "Requested operation not permitted"}  # refresh will not help
 UNAUTHORIZED = {"code": 401, "description": "Unauthorized"}
 DAY = 86_400
 
@@ -180,14 +181,14 @@ async def test_a_token_without_lr_partner_apis_is_forbidden(ims: httpx.AsyncClie
     token = await access_token(ims, scope="openid,AdobeID,offline_access")
     response = await ims.get("/v2/account", headers=lightroom_headers(token))
     assert response.status_code == 403
-    assert lightroom_json(response) == FORBIDDEN
+    assert lightroom_json(response) == NOT_PERMITTED
 
 
 async def test_a_token_issued_to_another_client_than_the_api_key_is_forbidden(ims: httpx.AsyncClient) -> None:
     token = await access_token(ims)
     response = await ims.get("/v2/account", headers=lightroom_headers(token, api_key=OTHER_CLIENT))
     assert response.status_code == 403
-    assert lightroom_json(response) == FORBIDDEN
+    assert lightroom_json(response) == NOT_PERMITTED
 
 
 async def test_a_technical_account_token_is_forbidden(ims: httpx.AsyncClient) -> None:
@@ -200,7 +201,7 @@ async def test_a_technical_account_token_is_forbidden(ims: httpx.AsyncClient) ->
     assert "lr_partner_apis" in jwt.decode(token, options={"verify_signature": False})["scope"].split(",")
     response = await ims.get("/v2/catalog", headers=lightroom_headers(token))
     assert response.status_code == 403
-    assert lightroom_json(response) == FORBIDDEN
+    assert lightroom_json(response) == NOT_PERMITTED
 
 
 async def test_a_token_of_a_removed_user_answers_401(ims: httpx.AsyncClient, ims_context: Context) -> None:
@@ -234,3 +235,23 @@ async def test_lightroom_calls_are_journalled_with_token_user_and_reason(
     health = (await ims.get("/__admin/journal", params={"endpoint": "lightroom.health"})).json()["entries"]
     assert health[0]["error"] == "403003"
     assert "no-such-client" in health[0]["reason"]
+
+
+@pytest.mark.parametrize("path", ["/v2/health", "/v2/account", "/v2/catalog"])
+@pytest.mark.parametrize(
+    ("query", "authorization"),
+    [(b"x=%ff", None), (b"a=1&a=2", None), (b"", "Basic !!!")],
+    ids=["a query that is not UTF-8", "a repeated parameter", "malformed Basic credentials"],
+)
+async def test_an_unreadable_request_is_a_400_in_lightrooms_shape_too(
+    ims: httpx.AsyncClient, ims_context: Context, path: str, query: bytes, authorization: str | None
+) -> None:
+    headers = lightroom_headers()
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    url = httpx.URL(f"http://127.0.0.1:8765{path}").copy_with(query=query or None)
+    response = await ims.get(url, headers=headers)
+    assert response.status_code == 400
+    assert lightroom_json(response) == {"code": 400, "description": "Bad Request"}
+    entry = (await ims_context.journal.entries())[-1]
+    assert (entry["endpoint"], entry["outcome"], entry["status"]) == (f"lightroom.{path[4:]}", "refused", 400)

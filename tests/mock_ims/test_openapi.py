@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import re
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +20,9 @@ from mock_ims.admin.routes import admin_routes
 from mock_ims.app import create_app, ims_routes
 from mock_ims.config import default_config
 from mock_ims.context import Context, Settings
+from mock_ims.dashboard import dashboard_routes
 from mock_ims.endpoints.discovery import not_found
+from mock_ims.lightroom import lightroom_routes
 from mock_ims.openapi import document
 from tests.conftest import BASE
 from tests.helpers.flows import (
@@ -30,7 +34,7 @@ from tests.helpers.flows import (
     sign_in,
     tokens_for,
 )
-from tests.mock_ims.test_bad_requests import CASES, build
+from tests.mock_ims.test_bad_requests import CASES, build, prepared
 
 pytestmark = pytest.mark.anyio
 DOC_URI = "urn:mock-ims:openapi"
@@ -38,8 +42,13 @@ FORM = "application/x-www-form-urlencoded"
 AUTH = (CLIENT_ID, CLIENT_SECRET)
 
 
+CONVERTER = re.compile(r"\{(\w+):\w+\}")
+
+
 def operations_of(routes: list[BaseRoute]) -> set[tuple[str, str]]:
-    """(path, method) of every route, HEAD aside (it is implied by GET, RFC 9110 §9.3.2)."""
+    """(path, method) of every route, HEAD aside (it is implied by GET, RFC 9110 §9.3.2).
+
+    Paths are written as OpenAPI writes them: `{ref:path}` is the parameter `{ref}`."""
     operations = set()
     for route in routes:
         assert isinstance(route, Route)
@@ -47,7 +56,7 @@ def operations_of(routes: list[BaseRoute]) -> set[tuple[str, str]]:
             continue  # the catch-all: 404 for unknown paths, 405 for unknown methods
         for method in route.methods or ():
             if method != "HEAD":
-                operations.add((route.path, method.lower()))
+                operations.add((CONVERTER.sub(r"{\1}", route.path), method.lower()))
     return operations
 
 
@@ -78,9 +87,29 @@ def test_the_journal_is_documented_with_exactly_its_methods() -> None:
     assert {op for op in documented if op[0] == "/__admin/journal"} == journal
 
 
-def test_everything_documented_is_served(ims_context: Context) -> None:
+@pytest.mark.parametrize(
+    "routes",
+    [admin_routes, lightroom_routes, dashboard_routes],
+    ids=["admin API", "Lightroom stub", "dashboard"],
+)
+def test_every_route_of_a_group_is_documented_with_exactly_its_methods(
+    routes: Callable[[], list[BaseRoute]],
+) -> None:
+    served = operations_of(routes())
+    documented = documented_operations(document(BASE))
+    assert {op for op in documented if op[0] in {path for path, _ in served}} == served
+
+
+def test_every_route_the_app_serves_is_documented_and_nothing_else(ims_context: Context) -> None:
     app = create_app(ims_context.settings, context=ims_context)
-    assert documented_operations(document(BASE)) <= operations_of(list(app.routes))
+    assert documented_operations(document(BASE)) == operations_of(list(app.routes))
+
+
+def test_path_parameters_are_declared_for_every_templated_path() -> None:
+    for path, item in document(BASE)["paths"].items():
+        for method, operation in item.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"\{(\w+)\}", path)), (method, path)
 
 
 def test_operation_ids_are_unique() -> None:
@@ -148,6 +177,15 @@ class Conformance:
         self.registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
         self.seen: set[tuple[str, str, str]] = set()
 
+    def template_of(self, path: str) -> str:
+        """The documented path (`/__admin/users/{ref}`) a request's path falls under."""
+        if path in self.doc["paths"]:
+            return path
+        for template in self.doc["paths"]:
+            if "{" in template and re.fullmatch(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template)), path):
+                return template
+        return path
+
     def _resolve(self, obj: dict[str, Any], pointer: str) -> tuple[dict[str, Any], str]:
         while "$ref" in obj:
             pointer = obj["$ref"].removeprefix("#")
@@ -162,6 +200,7 @@ class Conformance:
         path = response.request.url.path
         if method == "head":
             return
+        path = self.template_of(path)
         operation = self.doc["paths"].get(path, {}).get(method)
         if operation is None:
             assert response.status_code in (404, 405), f"{method} {path} is served but not documented"
@@ -184,9 +223,16 @@ class Conformance:
         else:
             assert media_type in content, f"{method} {path} {status}: {media_type!r} not documented"
             if media_type == "application/json":
+                media = content[media_type]
                 schema_pointer = f"{pointer}/content/{quote('application~1json', safe='~')}/schema"
+                body = response.content
+                if "x-json-prefix" in media:  # the Lightroom stub's `while (1) {}`
+                    prefix = media["x-json-prefix"].encode()
+                    assert body.startswith(prefix), f"{method} {path} {status}: no JSON prefix"
+                    body = body[len(prefix) :]
+                    schema_pointer = schema_pointer.replace("/schema", "/x-schema-after-prefix")
                 validator = OAS31Validator({"$ref": f"{DOC_URI}#{schema_pointer}"}, registry=self.registry)
-                errors = [e.message for e in validator.iter_errors(response.json())]
+                errors = [e.message for e in validator.iter_errors(json.loads(body))]
                 assert not errors, f"{method} {path} {status}: {errors}"
         self.seen.add((path, method, status))
 
@@ -303,35 +349,161 @@ async def refusals(ims: httpx.AsyncClient) -> None:
         assert (await ims.get(path, params={"k": "\x00"})).status_code == 400
 
 
+# Path parameters that name something that exists, so the answer gets as far as the body.
+SAMPLE_PATH_PARAMETERS = {
+    "ref": "alice@example.com",
+    "client_id": CLIENT_ID,
+    "fault_id": "no-such-fault",
+    "name": "ims-down",
+}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_PARAMETERS[m.group(1)], path)
+
+
 async def generic_refusals(ims: httpx.AsyncClient) -> None:
-    """Invalid UTF-8 in the query (400) and a body over 64 KiB (413), wherever documented."""
+    """Invalid UTF-8 in the query (400) and a body over the limit (64 KiB for IMS endpoints,
+    256 KiB for the admin API: 413), wherever documented."""
     for path, item in document(BASE)["paths"].items():
         for method, operation in item.items():
             if "400" in operation["responses"] and not path.startswith("/__admin/"):
                 url = httpx.URL(BASE + path).copy_with(query=b"x=%ff")
                 assert (await ims.request(method, url)).status_code == 400, (method, path)
             if "413" in operation["responses"]:
+                size = 300_000 if path.startswith("/__admin/") else 70_000
                 too_big = await ims.request(
-                    method, path, content=b"x" * 70_000, headers={"content-type": FORM}
+                    method, concrete(path), content=b"x" * size, headers={"content-type": FORM}
                 )
                 assert too_big.status_code == 413, (method, path)
 
 
 async def admin_token_refusals(conformance: Conformance) -> None:
-    """The journal behind --admin-token, asked without it."""
+    """Every operation behind --admin-token, asked without it; the journal with it."""
     ctx = Context(Settings(default_config(), admin_token="admin-secret"))
     transport = httpx.ASGITransport(app=create_app(ctx.settings, context=ctx))
     hooks = {"response": [conformance.check]}
     async with httpx.AsyncClient(transport=transport, base_url=BASE, event_hooks=hooks) as client:
-        for method in ("GET", "DELETE"):
-            assert (await client.request(method, "/__admin/journal")).status_code == 401
+        for path, item in document(BASE)["paths"].items():
+            for method, operation in item.items():
+                if "401" in operation["responses"] and {"adminToken": []} in operation["security"]:
+                    answer = await client.request(method, concrete(path))
+                    assert answer.status_code == 401, (method, path)
         headers = {"Authorization": "Bearer admin-secret"}
         assert (await client.get("/__admin/journal", headers=headers)).status_code == 200
 
 
+async def control_plane(ims: httpx.AsyncClient) -> None:
+    """Every control-plane operation, answering as asked and refusing."""
+    for method in ("GET", "DELETE"):
+        assert (await ims.request(method, "/__admin/clock")).status_code == 200
+    assert (await ims.post("/__admin/clock", json={"advance": 60})).status_code == 200
+    assert (await ims.post("/__admin/clock", json={"set": "2030-01-01T00:00:00Z"})).status_code == 200
+    assert (await ims.post("/__admin/clock", json={"set": "3000-01-01T00:00:00Z"})).status_code == 400
+    assert (await ims.delete("/__admin/clock")).status_code == 200
+
+    assert (await ims.get("/__admin/faults")).status_code == 200
+    rule = await ims.post("/__admin/faults", json={"endpoint": "keys", "status": 503, "times": 1})
+    assert rule.status_code == 201
+    assert (await ims.post("/__admin/faults", json={"endpoint": "keys"})).status_code == 400
+    assert (await ims.delete(f"/__admin/faults/{rule.json()['id']}")).status_code == 204
+    assert (await ims.delete("/__admin/faults/gone")).status_code == 404
+    assert (await ims.get("/__admin/scenarios")).status_code == 200
+    assert (await ims.post("/__admin/scenarios/ims-down", json={"times": 1})).status_code == 201
+    assert (await ims.post("/__admin/scenarios/ims-down", json={"delay": 1})).status_code == 400
+    assert (await ims.post("/__admin/scenarios/nothing", json={})).status_code == 404
+    assert (await ims.delete("/__admin/faults")).status_code == 200
+
+    dave = {"email": "dave@example.com", "password": "dave-pass"}
+    assert (await ims.get("/__admin/users")).status_code == 200
+    assert (await ims.post("/__admin/users", json=dave)).status_code == 201
+    assert (await ims.post("/__admin/users", json=dave)).status_code == 409
+    assert (await ims.post("/__admin/users", json={"email": "x"})).status_code == 400
+    assert (await ims.get("/__admin/users/dave@example.com")).status_code == 200
+    assert (await ims.get("/__admin/users/nobody")).status_code == 404
+    assert (await ims.put("/__admin/users/dave@example.com", json=dave)).status_code == 200
+    assert (await ims.put("/__admin/users/nobody", json=dave)).status_code == 404
+    assert (await ims.put("/__admin/users/dave@example.com", json={"email": "x"})).status_code == 400
+    taken = {**dave, "email": "alice@example.com"}
+    assert (await ims.put("/__admin/users/dave@example.com", json=taken)).status_code == 409
+    assert (await ims.patch("/__admin/users/dave@example.com", json={"last_name": "D"})).status_code == 200
+    assert (await ims.patch("/__admin/users/nobody", json={})).status_code == 404
+    assert (await ims.patch("/__admin/users/dave@example.com", json={"entitlement": "x"})).status_code == 400
+    taken_patch = {"email": "bob@example.com"}
+    assert (await ims.patch("/__admin/users/dave@example.com", json=taken_patch)).status_code == 409
+    assert (await ims.delete("/__admin/users/dave@example.com")).status_code == 204
+    assert (await ims.delete("/__admin/users/dave@example.com")).status_code == 404
+
+    app = {"client_id": "app-2", "redirect_uris": ["http://localhost/cb"]}
+    assert (await ims.get("/__admin/clients")).status_code == 200
+    assert (await ims.post("/__admin/clients", json=app)).status_code == 201
+    assert (await ims.post("/__admin/clients", json=app)).status_code == 409
+    assert (await ims.post("/__admin/clients", json={"client_id": ""})).status_code == 400
+    assert (await ims.get("/__admin/clients/app-2")).status_code == 200
+    assert (await ims.get("/__admin/clients/nobody")).status_code == 404
+    assert (await ims.put("/__admin/clients/app-2", json=app)).status_code == 200
+    assert (await ims.put("/__admin/clients/nobody", json=app)).status_code == 404
+    assert (await ims.put("/__admin/clients/app-2", json={"scopes": 1})).status_code == 400
+    assert (await ims.patch("/__admin/clients/app-2", json={"name": "Two"})).status_code == 200
+    assert (await ims.patch("/__admin/clients/nobody", json={})).status_code == 404
+    assert (await ims.patch("/__admin/clients/app-2", json={"grant_types": ["x"]})).status_code == 400
+    assert (await ims.delete("/__admin/clients/app-2")).status_code == 204
+    assert (await ims.delete("/__admin/clients/app-2")).status_code == 404
+
+    minted = await ims.post("/__admin/tokens", json={"kind": "refresh_token", "user": "alice@example.com"})
+    assert minted.status_code == 201
+    code = {"kind": "authorization_code", "user": "bob@example.com", "redirect_uri": "http://localhost/cb"}
+    assert (await ims.post("/__admin/tokens", json=code)).status_code == 201
+    assert (await ims.post("/__admin/tokens", json={"kind": "access_token"})).status_code == 201
+    assert (await ims.post("/__admin/tokens", json={"kind": "x"})).status_code == 400
+    assert (await ims.post("/__admin/tokens", json={"kind": "access_token", "user": "x"})).status_code == 404
+    assert (await ims.get("/__admin/tokens", params={"live": "true"})).status_code == 200
+    assert (await ims.get("/__admin/tokens", params={"kind": "x"})).status_code == 400
+    revoked = await ims.post("/__admin/tokens/revoke", json={"token": minted.json()["token"]})
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked"] == [minted.json()["id"]]
+    assert (await ims.post("/__admin/tokens/revoke", json={})).status_code == 400
+    assert (await ims.get("/__admin/stats")).status_code == 200
+    assert (await ims.post("/__admin/reset")).status_code == 200
+
+
+async def lightroom(ims: httpx.AsyncClient) -> None:
+    """The Lightroom stub's answers, refusals included."""
+    key = {"X-API-Key": CLIENT_ID}
+    assert (await ims.get("/v2/health", headers=key)).status_code == 200
+    assert (await ims.get("/v2/health")).status_code == 403
+    bad_query = httpx.URL(BASE + "/v2/health").copy_with(query=b"x=%ff")
+    assert (await ims.get(bad_query, headers=key)).status_code == 400
+    tokens = await tokens_for(ims)
+    bearer = {**key, "Authorization": f"Bearer {tokens['access_token']}"}
+    for path in ("/v2/account", "/v2/catalog"):
+        assert (await ims.get(path, headers=bearer)).status_code == 200
+        assert (await ims.get(path, headers=key)).status_code == 401
+        assert (await ims.get(path, headers={**bearer, "X-API-Key": "nobody"})).status_code == 403
+        bad_query = httpx.URL(BASE + path).copy_with(query=b"x=%ff")
+        assert (await ims.get(bad_query, headers=bearer)).status_code == 400
+
+
+async def dashboard(ims: httpx.AsyncClient) -> None:
+    """The dashboard page and its buttons, refusals included."""
+    page = await ims.get("/")
+    assert page.status_code == 200
+    form = {"csrf": form_field(page.text, "csrf"), "return_to": "endpoint=token"}
+    assert (await ims.post("/__admin/ui/clock", data={**form, "seconds": "60"})).status_code == 303
+    assert (await ims.post("/__admin/ui/clock", data={**form, "seconds": "soon"})).status_code == 400
+    assert (await ims.post("/__admin/ui/clear-journal", data=form)).status_code == 303
+    for path in ("/__admin/ui/clock", "/__admin/ui/clear-journal"):
+        forged = {**form, "csrf": "forged-" * 4, "seconds": "1"}
+        assert (await ims.post(path, data=forged)).status_code == 403
+        bad = await ims.post(path, content=b"csrf=%ff", headers={"content-type": FORM})
+        assert bad.status_code == 400
+
+
 async def malformed(ims: httpx.AsyncClient) -> None:
     for case in CASES.values():
-        await ims.send(build(ims, case))
+        await ims.send(build(ims, await prepared(ims, case)))
+        if case.prepare is not None:  # it moved the clock or added a client
+            assert (await ims.post("/__admin/reset")).status_code == 200
 
 
 async def test_the_answers_of_a_normal_flow_conform(checked: httpx.AsyncClient) -> None:
@@ -343,6 +515,18 @@ async def test_the_answers_of_refusals_conform(checked: httpx.AsyncClient, confo
     await admin_token_refusals(conformance)
 
 
+async def test_the_answers_of_the_control_plane_conform(checked: httpx.AsyncClient) -> None:
+    await control_plane(checked)
+
+
+async def test_the_answers_of_the_lightroom_stub_conform(checked: httpx.AsyncClient) -> None:
+    await lightroom(checked)
+
+
+async def test_the_answers_of_the_dashboard_conform(checked: httpx.AsyncClient) -> None:
+    await dashboard(checked)
+
+
 async def test_the_answers_to_malformed_requests_conform(checked: httpx.AsyncClient) -> None:
     await generic_refusals(checked)
     await malformed(checked)
@@ -351,7 +535,7 @@ async def test_the_answers_to_malformed_requests_conform(checked: httpx.AsyncCli
 async def test_these_checks_reach_every_documented_operation_and_status(
     checked: httpx.AsyncClient, conformance: Conformance
 ) -> None:
-    for flow in (normal_flow, refusals, generic_refusals, malformed):
+    for flow in (normal_flow, refusals, generic_refusals, malformed, control_plane, lightroom, dashboard):
         await flow(checked)
     await admin_token_refusals(conformance)
     doc = document(BASE)

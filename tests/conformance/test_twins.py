@@ -1,0 +1,151 @@
+"""The suite proves itself (issue 5 item 7; DESIGN.md §4): every evil twin of the reference
+client fails the check it was built to break, and passes every other check.
+
+Each twin (tests/conformance/twins) is described to `ims-conformance run` exactly as the
+reference client is (examples/reference-client.toml), except for the command that starts it.
+The runs are independent processes, so they run side by side; each test waits for its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conformance.checks import REGISTRY
+from conformance.model import Severity
+from tests.conformance.twins import TWINS
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).parents[2]
+REFERENCE = ROOT / "examples" / "reference-client.toml"
+REFERENCE_COMMAND = 'command = "{python} -m reference_client --port {port} --log-level warning"'
+
+# twin -> every verdict that is not PASS, exactly. One entry per twin unless a comment says why.
+EXPECTED: dict[str, dict[str, str]] = {
+    "scope-missing": {"scope.required": "FAIL"},
+    "scope-duplicated": {"scope.format": "FAIL"},
+    "redirect-uri-omitted": {"authorize.code-flow": "FAIL"},
+    "pkce-absent": {"pkce.s256": "WARN"},
+    # Without a state there is nothing to be unpredictable, to verify, to demand, or to bind to
+    # the browser: the callback can only trust whatever code arrives.
+    "state-absent": {
+        "state.present": "FAIL",
+        "state.unpredictable": "FAIL",
+        "state.verified": "FAIL",
+        "state.missing-rejected": "FAIL",
+        "state.bound-to-session": "FAIL",
+    },
+    "state-predictable": {"state.unpredictable": "FAIL"},
+    "state-unchecked": {"state.verified": "FAIL"},
+    "state-missing-accepted": {"state.missing-rejected": "FAIL"},
+    "state-unbound": {"state.bound-to-session": "FAIL"},
+    "state-reusable": {"state.single-use": "FAIL"},
+    "code-with-browser-headers": {"code.exchange": "FAIL"},
+    "secret-in-page": {"secret.not-in-browser": "FAIL"},
+    "secret-in-query": {"secret.not-in-url": "WARN"},
+    "profile-hidden": {"profile.shown": "FAIL"},
+    "profile-token-in-query": {"profile.bearer": "FAIL"},
+    "access-denied-crash": {"error.access-denied": "FAIL"},
+    "token-endpoint-crash": {"error.token-endpoint": "FAIL"},
+    # A partner that never refreshes has no refresh to rotate: SKIP, not a second failure.
+    "refresh-never": {"refresh.on-expiry": "FAIL", "refresh.rotation": "SKIP"},
+    "refresh-token-reused": {"refresh.rotation": "FAIL"},
+    "refresh-storm": {"refresh.no-storm": "FAIL"},
+    "refresh-revoked-crash": {"refresh.revoked": "FAIL"},
+    "refresh-revoked-stale": {"refresh.revoked": "FAIL"},
+    "logout-no-revoke": {"logout.revokes": "WARN"},
+    "storage-in-memory": {"storage.written": "WARN"},
+    "tokens-plaintext-sqlite": {"storage.encrypted": "FAIL"},
+    "tokens-base64-file": {"storage.encrypted": "FAIL"},
+    "tokens-in-log": {"storage.encrypted": "FAIL"},
+    "tokens-in-starlette-session": {"browser.no-tokens": "FAIL"},
+    "tokens-in-local-storage": {"browser.no-tokens": "FAIL"},
+}
+
+
+def description(name: str) -> str:
+    """The reference client's partner description, with the twin's command instead."""
+    text = REFERENCE.read_text("utf-8")
+    if REFERENCE_COMMAND not in text:
+        raise AssertionError(f"{REFERENCE} no longer has the line {REFERENCE_COMMAND!r}")
+    twin_command = f'command = "{{python}} -m tests.conformance.twins {name} --port {{port}}"'
+    return text.replace(REFERENCE_COMMAND, f"{twin_command}\ncwd = {json.dumps(str(ROOT))}")
+
+
+@dataclass
+class TwinRun:
+    name: str
+    process: subprocess.CompletedProcess[str]
+    verdicts: dict[str, str]
+
+    def explain(self) -> str:
+        return f"{self.name}: exit {self.process.returncode}\n{self.process.stderr[-6000:]}"
+
+
+def run_suite(name: str, work: Path) -> TwinRun:
+    work.mkdir(parents=True)
+    config = work / "partner.toml"
+    config.write_text(description(name), "utf-8")
+    report = work / "report"
+    process = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--config", str(config), "--report-dir", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    results = report / "results.json"
+    verdicts = {}
+    if results.is_file():
+        verdicts = {r["id"]: r["verdict"] for r in json.loads(results.read_text("utf-8"))["results"]}
+    return TwinRun(name, process, verdicts)
+
+
+@pytest.fixture(scope="module")
+def twin_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[TwinRun]]]:
+    """One suite run per twin this session selected, all started at once, a few at a time."""
+    wanted = [
+        str(item.callspec.params["name"])
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and item.module is request.module
+        and hasattr(item, "callspec")
+        and "name" in item.callspec.params
+    ]
+    base = tmp_path_factory.mktemp("twins")
+    workers = max(2, min(len(wanted), os.cpu_count() or 2))
+    with ThreadPoolExecutor(workers, thread_name_prefix="twin") as pool:
+        runs = {name: pool.submit(run_suite, name, base / name) for name in wanted}
+        yield runs
+        for future in runs.values():
+            future.cancel()
+
+
+def test_every_check_has_a_twin_and_every_twin_a_row_in_the_table() -> None:
+    assert {twin.breaks for twin in TWINS.values()} == set(REGISTRY)
+    assert set(EXPECTED) == set(TWINS)
+    for name, twin in TWINS.items():
+        broken = REGISTRY[twin.breaks]
+        missed = "FAIL" if broken.severity is Severity.REQUIRED else "WARN"
+        assert EXPECTED[name].get(twin.breaks) == missed, name
+
+
+@pytest.mark.parametrize("name", sorted(TWINS))
+def test_the_twin_fails_its_check_and_passes_every_other(
+    name: str, twin_runs: dict[str, Future[TwinRun]]
+) -> None:
+    run = twin_runs[name].result()
+    assert set(run.verdicts) == set(REGISTRY), run.explain()
+    not_passed = {check: verdict for check, verdict in run.verdicts.items() if verdict != "PASS"}
+    assert not_passed == EXPECTED[name], run.explain()
+    blocking = any(verdict in ("FAIL", "ERROR") for verdict in not_passed.values())
+    assert run.process.returncode == (1 if blocking else 0), run.explain()
