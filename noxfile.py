@@ -1,5 +1,6 @@
 """Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy), `fuzz` (Schemathesis),
-`load` (the full load run; the suite runs a short one)."""
+`load` (the full load run; the suite runs a short one); and, only when asked for, `bench`
+(mock-ims against its peers: `nox -s bench`, or `nox -s bench -- --quick`)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,11 @@ def load(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     env = {"MOCK_IMS_LOAD_SECONDS": "60", "MOCK_IMS_LOAD_CONCURRENCY": "100"}
     session.run("pytest", "tests/mock_ims/test_load.py", *session.posargs, env=env)
+
+
+@nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark mock-ims against oidc-provider and oauth2-mock-server (needs wrk, node, npm);
+    arguments go to `python -m benchmarks` (see benchmarks/README.md)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

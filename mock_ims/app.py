@@ -19,6 +19,7 @@ from mock_ims.admin.guard import AdminGuard
 from mock_ims.admin.routes import admin_routes
 from mock_ims.context import Context, Settings
 from mock_ims.dashboard import dashboard_routes
+from mock_ims.direct import DirectRoutes
 from mock_ims.endpoints.authorize import authorize, login
 from mock_ims.endpoints.discovery import discovery, keys, not_found
 from mock_ims.endpoints.logout import logout
@@ -163,7 +164,10 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
 
 
 def guarded(app: Starlette, settings: Settings) -> ASGIApp:
-    """The app behind the Host check, unless the mock is meant to be reached remotely."""
+    """The app as a server runs it: IMS endpoints dispatched directly (mock_ims/direct.py),
+    behind the Host check unless the mock is meant to be reached remotely."""
+    # HeaderLimit again in front: direct requests do not pass the app's middleware.
+    direct = HeaderLimit(DirectRoutes(app, [route for route in ims_routes() if isinstance(route, Route)]))
     if settings.allow_remote:
-        return app
-    return HostGuard(app, LOOPBACK_HOSTS | frozenset(h.lower() for h in settings.extra_hosts))
+        return direct
+    return HostGuard(direct, LOOPBACK_HOSTS | frozenset(h.lower() for h in settings.extra_hosts))

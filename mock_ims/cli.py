@@ -218,7 +218,7 @@ def serve(args: argparse.Namespace) -> int:
     except (CAError, ValueError) as exc:
         return _fail(str(exc))
     try:
-        sock = bind_socket(args.host, args.port)
+        sock = bind_socket(args.host, args.port, shared=args.workers > 1)
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     proxy: ProxyPlan | None = None

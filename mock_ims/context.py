@@ -47,6 +47,7 @@ class Context:
         self.journal = Journal(self.store, settings.config.journal_limit)
         self.faults = Faults(self.store)
         self.started = False
+        self._base_urls: dict[tuple[object, ...], str] = {}
 
     async def startup(self) -> None:
         await self.registry.seed(replace=False)
@@ -72,7 +73,21 @@ class Context:
         """The URL clients reach this mock at: the configured issuer, else the request's own."""
         if self.config.issuer:
             return self.config.issuer
-        return str(request.base_url).rstrip("/")
+        scope = request.scope
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        key = (
+            scope.get("scheme"),
+            host,
+            scope.get("server"),
+            scope.get("app_root_path", scope.get("root_path")),
+        )
+        url = self._base_urls.get(key)
+        if url is None:
+            # Building Starlette's URL costs more than the rest of a token request's parsing.
+            if len(self._base_urls) >= 256:
+                self._base_urls.clear()
+            url = self._base_urls[key] = str(request.base_url).rstrip("/")
+        return url
 
 
 def new_secret() -> str:

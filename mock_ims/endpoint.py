@@ -7,17 +7,18 @@ request with its outcome and reason, whatever happened.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_ims import faults
+from mock_ims.cached import one_revision
 from mock_ims.context import context
 from mock_ims.errors import AuthorizationRedirect, ErrorPage, OAuthError
 from mock_ims.journal import FAULT, OK, REFUSED, Event, kept_headers, mask_params
-from mock_ims.params import Params, read_params
+from mock_ims.params import Params, header_map, read_params
 from mock_ims.responses import error_response
 
 Handler = Callable[[Request, Params, Event], Awaitable[Response]]
@@ -25,6 +26,12 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 ErrorRenderer = Callable[[Exception], Response]
 
 _VERSION = re.compile(r"v\d+")
+
+
+def request_path(request: Request) -> str:
+    """`request.url.path` without building the whole URL (Starlette escapes these three)."""
+    path: str = request.scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _version(path: str) -> str:
@@ -54,12 +61,14 @@ def mask_location(location: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, masked(parts.query), masked(parts.fragment)))
 
 
-async def _answer(request: Request, handler: Handler, event: Event, name: str, browser: bool) -> Response:
+async def _answer(
+    request: Request, headers: Mapping[str, str], handler: Handler, event: Event, name: str, browser: bool
+) -> Response:
     """Read the parameters, play any matching fault, then run the endpoint's own logic."""
     ctx = context(request)
     params_error: OAuthError | None = None
     try:
-        params = await read_params(request)
+        params = await read_params(request, headers)
     except OAuthError as exc:
         params, params_error = Params(), exc  # a fault (e.g. ims-down) still takes precedence
     event.params = dict(params.values)
@@ -97,26 +106,28 @@ def ims_endpoint(
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             ctx = context(request)
-            path = request.url.path
+            path = request_path(request)
+            headers = header_map(request)
             event = Event(
                 endpoint=name,
                 method=request.method,
                 path=path,
                 version=_version(path),
-                headers=kept_headers(request.headers),
+                headers=kept_headers(headers),
             )
-            try:
-                response = await _answer(request, handler, event, name, browser)
-            except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
-                response = render(exc)
-                event.refuse(*_describe(exc))
-            event.status = response.status_code
-            if event.outcome == OK and response.status_code >= 400:
-                event.outcome = REFUSED
-            location = response.headers.get("location")
-            if location:
-                event.location = mask_location(location)
-            await ctx.journal.record(event, await ctx.now_ms())
+            async with one_revision(ctx.store):
+                try:
+                    response = await _answer(request, headers, handler, event, name, browser)
+                except (OAuthError, AuthorizationRedirect, ErrorPage) as exc:
+                    response = render(exc)
+                    event.refuse(*_describe(exc))
+                event.status = response.status_code
+                if event.outcome == OK and response.status_code >= 400:
+                    event.outcome = REFUSED
+                location = response.headers.get("location")
+                if location:
+                    event.location = mask_location(location)
+                await ctx.journal.record(event, await ctx.now_ms())
             return response
 
         endpoint.__name__ = handler.__name__

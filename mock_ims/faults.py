@@ -14,12 +14,13 @@ import json
 import math
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mock_ims.cached import StoreView
 from mock_ims.clock import real_ms, to_iso
 from mock_ims.store import Store
 
@@ -148,6 +149,11 @@ class FaultRule:
 class Faults:
     def __init__(self, store: Store) -> None:
         self._store = store
+        # Every request asks for its fault; without rules (the usual case) that is one lookup.
+        self._rules = StoreView(store, self._load)
+
+    async def _load(self) -> tuple[FaultRule, ...]:
+        return tuple(FaultRule(**doc) for doc in await self._store.items("faults"))
 
     async def add(self, rule: FaultRule) -> FaultRule:
         rule.id = rule.id or uuid.uuid4().hex[:12]
@@ -156,7 +162,7 @@ class Faults:
         return rule
 
     async def list(self) -> list[FaultRule]:
-        return [FaultRule(**doc) for doc in await self._store.items("faults")]
+        return [replace(rule) for rule in await self._rules.get()]
 
     async def remove(self, rule_id: str) -> bool:
         return await self._store.delete("faults", rule_id)
@@ -166,7 +172,7 @@ class Faults:
 
     async def take(self, endpoint: str, client_id: str | None, grant_type: str | None) -> FaultRule | None:
         """The first rule matching this call, counted down atomically (exhausted rules removed)."""
-        for rule in await self.list():
+        for rule in await self._rules.get():
             if not rule.matches(endpoint, client_id, grant_type):
                 continue
             if rule.times is None:

@@ -134,9 +134,7 @@ async def issue_tokens(
         minted_by=minted_by,
     )
     access.raw = ctx.signer.sign(access, technical=user is None, extra_claims=extra_claims)
-    await ctx.ledger.add(access)
-    if refresh is not None:
-        await ctx.ledger.add(refresh)
+    await ctx.ledger.add(access, *([refresh] if refresh is not None else []))
     id_token = None
     if with_id_token and user is not None:
         id_token = ctx.signer.id_token(

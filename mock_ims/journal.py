@@ -8,8 +8,8 @@ holding one.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from mock_ims import jws
 from mock_ims.clock import real_ms, to_iso
@@ -27,6 +27,10 @@ HEADERS_KEPT = (
     "content-type",
     "x-api-key",
 )
+
+# This process's id, for the journal's `pid` (read once: a syscall per request otherwise).
+_PID = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 # Outcomes: "ok" (answered as asked), "refused" (an OAuth or HTTP error), "fault" (an
 # injected fault answered instead).
@@ -126,11 +130,11 @@ class Event:
             "revoked": self.revoked,
             "location": self.location,
             "fault": self.fault,
-            "pid": os.getpid(),
+            "pid": _PID[0],
         }
 
 
-def kept_headers(headers: Any) -> dict[str, str]:
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     kept = {}
     for name in HEADERS_KEPT:
         value = headers.get(name)

@@ -32,9 +32,10 @@ class Ledger:
     signer: TokenSigner
     retention_ms: int = DEFAULT_RETENTION_MS
 
-    async def add(self, record: TokenRecord) -> None:
-        await self.store.put(
-            "tokens", record.id, record.to_doc(), expires_ms=record.expires_ms + self.retention_ms
+    async def add(self, *records: TokenRecord) -> None:
+        """Record issued codes and tokens (several at once: one write)."""
+        await self.store.put_many(
+            "tokens", [(r.id, r.to_doc(), r.expires_ms + self.retention_ms) for r in records]
         )
 
     async def get(self, token_id: str) -> TokenRecord | None:

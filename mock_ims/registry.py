@@ -1,16 +1,42 @@
 """Clients and users as the running mock knows them: seeded from the configuration, changed
-at run time through the control plane, shared by every worker through the store."""
+at run time through the control plane, shared by every worker through the store.
+
+Each worker keeps them parsed and validated, and reloads them when the store's revision
+changes (any worker's change shows on every worker's next request).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from mock_ims.cached import StoreView
 from mock_ims.config import ClientConfig, ConfigError, MockConfig, UserConfig
 from mock_ims.store import Store
+
+
+@dataclass(frozen=True)
+class _Users:
+    by_id: dict[str, UserConfig]
+    by_email: dict[str, UserConfig]  # lower-cased email
 
 
 class Registry:
     def __init__(self, store: Store, config: MockConfig) -> None:
         self._store = store
         self._config = config
+        self._clients = StoreView(store, self._load_clients)
+        self._users = StoreView(store, self._load_users)
+
+    async def _load_clients(self) -> dict[str, ClientConfig]:
+        clients = (ClientConfig.from_dict(d) for d in await self._store.items("clients"))
+        return {client.client_id: client for client in clients}
+
+    async def _load_users(self) -> _Users:
+        users = [UserConfig.from_dict(d) for d in await self._store.items("users")]
+        by_email: dict[str, UserConfig] = {}
+        for user in users:
+            by_email.setdefault(user.email.lower(), user)  # the first, as a scan would find
+        return _Users({user.user_id: user for user in users}, by_email)
 
     async def seed(self, *, replace: bool) -> None:
         """Load the configured clients and users; `replace` drops run-time changes first."""
@@ -25,11 +51,10 @@ class Registry:
     # ---- clients ----------------------------------------------------------------------
 
     async def client(self, client_id: str) -> ClientConfig | None:
-        doc = await self._store.get("clients", client_id)
-        return ClientConfig.from_dict(doc) if doc else None
+        return (await self._clients.get()).get(client_id)
 
     async def clients(self) -> list[ClientConfig]:
-        return [ClientConfig.from_dict(d) for d in await self._store.items("clients")]
+        return list((await self._clients.get()).values())
 
     async def add_client(self, client: ClientConfig) -> bool:
         return await self._store.insert("clients", client.client_id, client.to_dict())
@@ -43,22 +68,17 @@ class Registry:
     # ---- users ------------------------------------------------------------------------
 
     async def user(self, user_id: str) -> UserConfig | None:
-        doc = await self._store.get("users", user_id)
-        return UserConfig.from_dict(doc) if doc else None
+        return (await self._users.get()).by_id.get(user_id)
 
     async def user_by_email(self, email: str) -> UserConfig | None:
-        wanted = email.strip().lower()
-        for user in await self.users():
-            if user.email.lower() == wanted:
-                return user
-        return None
+        return (await self._users.get()).by_email.get(email.strip().lower())
 
     async def find_user(self, ref: str) -> UserConfig | None:
         """A user by id or by email."""
         return await self.user(ref) or await self.user_by_email(ref)
 
     async def users(self) -> list[UserConfig]:
-        return [UserConfig.from_dict(d) for d in await self._store.items("users")]
+        return list((await self._users.get()).by_id.values())
 
     async def add_user(self, user: UserConfig) -> bool:
         if await self.user_by_email(user.email):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -15,16 +14,14 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.types import ASGIApp
 
 from mock_ims.app import create_app, guarded
 from mock_ims.ca import LeafFiles, LocalCA
+from mock_ims.coalescing import CoalescingHttpToolsProtocol
 from mock_ims.config import MockConfig
 from mock_ims.context import Context, Settings
 from mock_ims.logs import log_config
 from mock_ims.proxy import InterceptingProxy, Serves
-
-SETTINGS_ENV = "MOCK_IMS_WORKER_SETTINGS"
 
 
 def is_loopback(host: str) -> bool:
@@ -36,8 +33,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind and listen before serving, so `--port 0` can report the port it got."""
+def bind_socket(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """Bind and listen before serving, so `--port 0` can report the port it got.
+
+    `shared`: for several workers, only reserve the port; each worker listens on its own
+    socket bound to it (see mock_ims/workers.py).
+    """
+    if shared:
+        from mock_ims.workers import reserve_port
+
+        return reserve_port(host.strip("[]"), port)
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -84,12 +89,6 @@ def settings_from_json(text: str) -> Settings:
         admin_token=data["admin_token"],
         extra_hosts=tuple(data["extra_hosts"]),
     )
-
-
-def worker_app() -> ASGIApp:
-    """The app factory each uvicorn worker process calls (settings come through the env)."""
-    settings = settings_from_json(os.environ[SETTINGS_ENV])
-    return guarded(create_app(settings), settings)
 
 
 @dataclass(frozen=True)
@@ -156,6 +155,7 @@ def run(
         app = create_app(settings)
         config = uvicorn.Config(
             guarded(app, settings),
+            http=CoalescingHttpToolsProtocol,
             lifespan="on",
             log_level=log_level,
             access_log=access_log,
@@ -168,20 +168,19 @@ def run(
         )
         server.run(sockets=[sock])
         return
-    os.environ[SETTINGS_ENV] = settings_to_json(settings)
-    config = uvicorn.Config(
-        "mock_ims.server:worker_app",
-        factory=True,
-        workers=workers,
-        lifespan="on",
+    # `sock` only holds the port (bind_socket(..., shared=True)): each worker listens on its own.
+    from mock_ims.workers import Supervisor, WorkerPlan
+
+    host, port = sock.getsockname()[:2]
+    plan = WorkerPlan(
+        settings_to_json(settings),
+        host,
+        port,
         log_level=log_level,
         access_log=access_log,
-        log_config=log_config(),
-        timeout_graceful_shutdown=3,
-        **_tls_options(tls),
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
-    from uvicorn.supervisors import Multiprocess
-
     if proxy is not None:
         threading.Thread(target=_proxy_thread(settings, proxy), name="mock-ims-proxy", daemon=True).start()
-    Multiprocess(config, sockets=[sock]).run()
+    Supervisor(plan, workers).run()

@@ -8,12 +8,34 @@ hosts for Redis, so a code or refresh token is redeemed once however many worker
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 Doc = dict[str, Any]
 
 KINDS = ("tokens", "clients", "users", "sessions", "requests", "faults", "meta")
+# The kinds every worker keeps a parsed copy of; a write to one of them changes `revision()`.
+WATCHED_KINDS = frozenset({"clients", "users", "faults", "meta"})
+
+T = TypeVar("T")
+_NESTED = (dict, list, tuple)
+
+
+def copy_doc(value: T) -> T:
+    """A copy of a JSON-like value (dicts, lists, tuples of scalars), sharing nothing mutable.
+
+    Much cheaper than `copy.deepcopy`, which pays for memoising cycles JSON cannot have.
+    """
+    copied: Any
+    if isinstance(value, dict):
+        copied = {key: copy_doc(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
+    elif isinstance(value, list):
+        copied = [copy_doc(item) if isinstance(item, _NESTED) else item for item in value]
+    elif isinstance(value, tuple):
+        copied = tuple(copy_doc(item) for item in value)
+    else:
+        copied = value
+    return cast(T, copied)
 
 
 class StoreError(RuntimeError):
@@ -40,6 +62,9 @@ class Store(Protocol):
 
     async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
         """Create or replace a document; `expires_ms` (mock-clock time) allows `purge` to drop it."""
+
+    async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
+        """`put` of several `(key, doc, expires_ms)` at once: all or none (one transaction)."""
 
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
         """Create a document only if the key is free; False when it exists."""
@@ -73,6 +98,14 @@ class Store(Protocol):
         """Entries with a sequence number greater than `after`, oldest first."""
 
     async def clear_journal(self) -> None: ...
+
+    async def revision(self) -> int:
+        """A number that changes whenever a document of a WATCHED_KINDS kind is created,
+        changed or removed, by this process or any other sharing the store.
+
+        Workers keep parsed copies of clients, users, faults and the clock, and read this
+        (one cheap lookup) to know when to reload them; it never goes back to a value it had.
+        """
 
     async def purge(self, now_ms: int) -> int:
         """Drop documents whose `expires_ms` has passed; how many were dropped."""

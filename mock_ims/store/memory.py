@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 from typing import Any
 
-from mock_ims.store.base import Doc
+from mock_ims.store.base import WATCHED_KINDS, Doc, copy_doc
 
 
 class MemoryStore:
-    """Plain dictionaries. Operations never await, so each is atomic on the event loop."""
+    """Plain dictionaries. Operations never await, so each is atomic on the event loop.
+
+    Documents are copied in and out, so no caller can change what another one reads.
+    """
 
     shared_across_processes = False
 
@@ -20,39 +22,54 @@ class MemoryStore:
         self._expiry: dict[tuple[str, str], int] = {}
         self._journal: deque[Doc] = deque()
         self._seq = 0
+        self._revision = 0
 
     def _kind(self, kind: str) -> dict[str, Doc]:
         return self._docs.setdefault(kind, {})
 
+    def _changed(self, kind: str) -> None:
+        if kind in WATCHED_KINDS:
+            self._revision += 1
+
     async def get(self, kind: str, key: str) -> Doc | None:
         doc = self._kind(kind).get(key)
-        return copy.deepcopy(doc) if doc is not None else None
+        return copy_doc(doc) if doc is not None else None
 
     async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
-        self._kind(kind)[key] = copy.deepcopy(doc)
+        self._kind(kind)[key] = copy_doc(doc)
         if expires_ms is None:
             self._expiry.pop((kind, key), None)
         else:
             self._expiry[(kind, key)] = expires_ms
+        self._changed(kind)
+
+    async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
+        for key, doc, expires_ms in docs:
+            await self.put(kind, key, doc, expires_ms=expires_ms)
 
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
         docs = self._kind(kind)
         if key in docs:
             return False
-        docs[key] = copy.deepcopy(doc)
+        docs[key] = copy_doc(doc)
+        self._changed(kind)
         return True
 
     async def delete(self, kind: str, key: str) -> bool:
         self._expiry.pop((kind, key), None)
-        return self._kind(kind).pop(key, None) is not None
+        if self._kind(kind).pop(key, None) is None:
+            return False
+        self._changed(kind)
+        return True
 
     async def items(self, kind: str) -> list[Doc]:
-        return [copy.deepcopy(doc) for doc in self._kind(kind).values()]
+        return [copy_doc(doc) for doc in self._kind(kind).values()]
 
     async def clear(self, kind: str) -> None:
         self._docs.pop(kind, None)
         for expiring in [k for k in self._expiry if k[0] == kind]:
             del self._expiry[expiring]
+        self._changed(kind)
 
     async def claim(
         self, kind: str, key: str, field: str, value: Any, *, also: Doc | None = None
@@ -60,10 +77,11 @@ class MemoryStore:
         doc = self._kind(kind).get(key)
         if doc is None or doc.get(field) is not None:
             return None
-        doc[field] = value
+        doc[field] = copy_doc(value)
         if also:
-            doc.update(copy.deepcopy(also))
-        return copy.deepcopy(doc)
+            doc.update(copy_doc(also))
+        self._changed(kind)
+        return copy_doc(doc)
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:
         doc = self._kind(kind).get(key)
@@ -73,27 +91,32 @@ class MemoryStore:
         if isinstance(current, bool) or not isinstance(current, int) or current <= 0:
             return None
         doc[field] = current - 1
+        self._changed(kind)
         return current - 1
 
     async def append_journal(self, entry: Doc, *, limit: int) -> int:
         self._seq += 1
-        self._journal.append({**entry, "seq": self._seq})
+        self._journal.append({**entry, "seq": self._seq})  # entries are fresh documents, never changed
         while len(self._journal) > limit:
             self._journal.popleft()
         return self._seq
 
     async def journal(self, *, after: int = 0, limit: int | None = None) -> list[Doc]:
-        entries = [copy.deepcopy(e) for e in self._journal if e["seq"] > after]
+        entries = [copy_doc(e) for e in self._journal if e["seq"] > after]
         return entries[:limit] if limit is not None else entries
 
     async def clear_journal(self) -> None:
         self._journal.clear()
+
+    async def revision(self) -> int:
+        return self._revision
 
     async def purge(self, now_ms: int) -> int:
         expired = [key for key, at in self._expiry.items() if at <= now_ms]
         for kind, key in expired:
             self._kind(kind).pop(key, None)
             del self._expiry[(kind, key)]
+            self._changed(kind)
         return len(expired)
 
     async def close(self) -> None:

@@ -14,6 +14,7 @@ Keys, all under the prefix (default `mock-ims:`), so several mocks can share one
     inserted           counter behind the insertion order
     journal            sorted set of "<seq>:<entry JSON>", scored by seq
     journal:seq        counter behind the journal's sequence numbers
+    revision           counter bumped, in the writing script, by every change to a watched kind
 
 A document is a hash of JSON-encoded fields rather than one JSON string so that `claim` and
 `decrement` decide inside Redis on one field, with no JSON re-encoding in Lua (whose cjson
@@ -30,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from mock_ims.store.base import Doc, StoreError, redacted_url
+from mock_ims.store.base import WATCHED_KINDS, Doc, StoreError, redacted_url
 
 DEFAULT_PREFIX = "mock-ims:"
 
@@ -48,6 +49,7 @@ else
   redis.call('ZADD', expiry, expires_ms, key)
   redis.call('SADD', kinds, kind)
 end
+if KEYS[6] then redis.call('INCR', KEYS[6]) end
 return 1
 """
 
@@ -60,6 +62,7 @@ _DELETE = """
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+if KEYS[4] then redis.call('INCR', KEYS[4]) end
 return 1
 """
 
@@ -76,6 +79,7 @@ for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   redis.call('DEL', ARGV[1] .. key)
 end
 redis.call('DEL', KEYS[1], KEYS[2])
+if KEYS[3] then redis.call('INCR', KEYS[3]) end
 return 1
 """
 
@@ -85,6 +89,7 @@ if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return false end
 local current = redis.call('HGET', KEYS[1], ARGV[2])
 if current and current ~= 'null' then return false end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if KEYS[3] then redis.call('INCR', KEYS[3]) end
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -94,7 +99,9 @@ _DECREMENT = """
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return false end
 local current = redis.call('HGET', KEYS[1], ARGV[2])
 if not current or #current > 18 or not string.match(current, '^[1-9]%d*$') then return false end
-return redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
+local left = redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
+if KEYS[3] then redis.call('INCR', KEYS[3]) end
+return left
 """
 
 _APPEND_JOURNAL = """
@@ -107,11 +114,15 @@ return seq
 
 _PURGE = """
 local prefix, now_ms, dropped = ARGV[1], ARGV[2], 0
+local watched = {}
+for i = 3, #ARGV do watched[ARGV[i]] = true end
 for _, kind in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local expiry = prefix .. 'expiry:' .. kind
   for _, key in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now_ms)) do
     redis.call('DEL', prefix .. 'doc:' .. kind .. ':' .. key)
-    dropped = dropped + redis.call('ZREM', prefix .. 'order:' .. kind, key)
+    local gone = redis.call('ZREM', prefix .. 'order:' .. kind, key)
+    dropped = dropped + gone
+    if gone > 0 and watched[kind] then redis.call('INCR', KEYS[2]) end
   end
   redis.call('ZREMRANGEBYSCORE', expiry, '-inf', now_ms)
   if redis.call('ZCARD', expiry) == 0 then redis.call('SREM', KEYS[1], kind) end
@@ -194,16 +205,24 @@ class RedisStore:
     def _expiry(self, kind: str) -> str:
         return f"{self.prefix}expiry:{kind}"
 
-    async def _write(self, kind: str, key: str, doc: Doc, expires_ms: int | None, mode: str) -> bool:
+    def _revision(self, kind: str) -> list[str]:
+        """The revision counter as a last script key, for a kind whose changes it counts."""
+        return [f"{self.prefix}revision"] if kind in WATCHED_KINDS else []
+
+    def _put_call(self, kind: str, key: str, doc: Doc, expires_ms: int | None, mode: str) -> dict[str, Any]:
         keys = [
             self._doc_key(kind, key),
             self._order(kind),
             self._expiry(kind),
             f"{self.prefix}kinds",
             f"{self.prefix}inserted",
+            *self._revision(kind),
         ]
         expiry = "" if expires_ms is None else str(expires_ms)
-        written = await self._put(keys=keys, args=[kind, key, expiry, mode, *_fields(doc)])
+        return {"keys": keys, "args": [kind, key, expiry, mode, *_fields(doc)]}
+
+    async def _write(self, kind: str, key: str, doc: Doc, expires_ms: int | None, mode: str) -> bool:
+        written = await self._put(**self._put_call(kind, key, doc, expires_ms, mode))
         return bool(written)
 
     async def get(self, kind: str, key: str) -> Doc | None:
@@ -213,11 +232,18 @@ class RedisStore:
     async def put(self, kind: str, key: str, doc: Doc, *, expires_ms: int | None = None) -> None:
         await self._write(kind, key, doc, expires_ms, "put")
 
+    async def put_many(self, kind: str, docs: list[tuple[str, Doc, int | None]]) -> None:
+        # MULTI/EXEC: the puts run one after the other, nothing in between, all or none.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key, doc, expires_ms in docs:
+                await self._put(**self._put_call(kind, key, doc, expires_ms, "put"), client=pipe)
+            await pipe.execute()
+
     async def insert(self, kind: str, key: str, doc: Doc) -> bool:
         return await self._write(kind, key, doc, None, "insert")
 
     async def delete(self, kind: str, key: str) -> bool:
-        keys = [self._doc_key(kind, key), self._order(kind), self._expiry(kind)]
+        keys = [self._doc_key(kind, key), self._order(kind), self._expiry(kind), *self._revision(kind)]
         return bool(await self._delete(keys=keys, args=[key]))
 
     async def items(self, kind: str) -> list[Doc]:
@@ -225,17 +251,19 @@ class RedisStore:
         return [_doc(flat) for flat in docs]
 
     async def clear(self, kind: str) -> None:
-        await self._clear(keys=[self._order(kind), self._expiry(kind)], args=[self._doc_key(kind, "")])
+        keys = [self._order(kind), self._expiry(kind), *self._revision(kind)]
+        await self._clear(keys=keys, args=[self._doc_key(kind, "")])
 
     async def claim(
         self, kind: str, key: str, field: str, value: Any, *, also: Doc | None = None
     ) -> Doc | None:
         updates = [field, _dump(value), *_fields(also or {})]
-        flat = await self._claim(keys=[self._doc_key(kind, key), self._order(kind)], args=[key, *updates])
+        keys = [self._doc_key(kind, key), self._order(kind), *self._revision(kind)]
+        flat = await self._claim(keys=keys, args=[key, *updates])
         return _doc(flat) if flat is not None else None
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:
-        keys = [self._doc_key(kind, key), self._order(kind)]
+        keys = [self._doc_key(kind, key), self._order(kind), *self._revision(kind)]
         left = await self._decrement(keys=keys, args=[key, field])
         return int(left) if left is not None else None
 
@@ -262,8 +290,12 @@ class RedisStore:
     async def clear_journal(self) -> None:
         await self._redis.delete(f"{self.prefix}journal")
 
+    async def revision(self) -> int:
+        return int(await self._redis.get(f"{self.prefix}revision") or 0)
+
     async def purge(self, now_ms: int) -> int:
-        return int(await self._purge(keys=[f"{self.prefix}kinds"], args=[self.prefix, now_ms]))
+        keys = [f"{self.prefix}kinds", f"{self.prefix}revision"]
+        return int(await self._purge(keys=keys, args=[self.prefix, now_ms, *sorted(WATCHED_KINDS)]))
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -6,8 +6,13 @@ saying why, when it is not installed.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import sqlite3
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -74,6 +79,15 @@ async def test_a_returned_document_is_a_copy(store: Store) -> None:
     assert doc is not None
     doc["tags"].append("b")
     assert await store.get("users", "u") == {"tags": ["a"]}
+
+
+async def test_put_many_writes_every_document_with_its_expiry(store: Store) -> None:
+    await store.put("tokens", "b", {"old": True})
+    await store.put_many("tokens", [("a", {"n": 1}, 1000), ("b", {"n": 2}, None), ("c", {"n": 3}, 5000)])
+    assert [await store.get("tokens", key) for key in "abc"] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert await store.purge(2000) == 1
+    assert await store.get("tokens", "a") is None
+    assert await store.get("tokens", "b") == {"n": 2}
 
 
 async def test_insert_only_creates(store: Store) -> None:
@@ -152,6 +166,67 @@ async def test_purge_drops_expired_documents_only(store: Store) -> None:
     assert {d["v"] for d in await store.items("tokens")} == {2, 3}
 
 
+async def test_the_revision_changes_with_every_change_to_a_watched_kind(store: Store) -> None:
+    seen = [await store.revision()]
+
+    async def changed() -> None:
+        revision = await store.revision()
+        assert revision not in seen, "the revision did not change (or went back to an old value)"
+        seen.append(revision)
+
+    await store.put("clients", "c", {"v": 1})
+    await changed()
+    await store.insert("users", "u", {"v": 1})
+    await changed()
+    await store.put("faults", "f", {"times": 2, "used": None})
+    await changed()
+    await store.decrement("faults", "f", "times")
+    await changed()
+    await store.claim("faults", "f", "used", 1)
+    await changed()
+    await store.delete("faults", "f")
+    await changed()
+    await store.put("meta", "clock", {"offset_ms": 5}, expires_ms=10)
+    await changed()
+    await store.purge(20)
+    await changed()
+    await store.clear("users")
+    await changed()
+
+
+async def test_the_revision_ignores_tokens_sessions_and_the_journal(store: Store) -> None:
+    before = await store.revision()
+    await store.put("tokens", "t", {"used_ms": None})
+    await store.claim("tokens", "t", "used_ms", 1)
+    await store.put("sessions", "s", {})
+    await store.insert("requests", "r", {})
+    await store.append_journal({"n": 1}, limit=10)
+    await store.delete("tokens", "t")
+    assert await store.revision() == before
+
+
+async def test_a_failed_write_leaves_the_revision_alone(store: Store) -> None:
+    await store.put("clients", "c", {"v": 1})
+    before = await store.revision()
+    assert not await store.insert("clients", "c", {"v": 2})
+    assert not await store.delete("clients", "absent")
+    assert await store.claim("clients", "absent", "x", 1) is None
+    assert await store.decrement("clients", "c", "v") == 0
+    changed = await store.revision()
+    assert changed != before
+    assert await store.decrement("clients", "c", "v") is None
+    assert await store.revision() == changed
+
+
+async def test_sqlite_revision_is_shared_by_every_connection(tmp_path: Path) -> None:
+    one, other = SQLiteStore(tmp_path / "state.db"), SQLiteStore(tmp_path / "state.db")
+    before = await other.revision()
+    await one.put("clients", "c", {"v": 1})
+    assert await other.revision() != before
+    await one.close()
+    await other.close()
+
+
 async def test_sqlite_state_survives_reopening(tmp_path: Path) -> None:
     first = SQLiteStore(tmp_path / "state.db")
     await first.put("tokens", "t", {"v": 1})
@@ -182,3 +257,93 @@ def test_an_unopenable_sqlite_path_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="cannot open the SQLite store"):
         SQLiteStore(tmp_path / "file" / "state.db")
+
+
+def test_sqlite_writers_in_several_threads_lose_nothing(tmp_path: Path) -> None:
+    """Each thread has its own connection, as each worker process does; they take turns on
+    the writers' lock and every write lands."""
+
+    def writer(name: str) -> list[int]:
+        async def write() -> list[int]:
+            store = SQLiteStore(tmp_path / "state.db")
+            seqs = []
+            for n in range(100):
+                await store.put_many(
+                    "tokens", [(f"{name}-{n}-a", {"n": n}, None), (f"{name}-{n}-b", {"n": n}, None)]
+                )
+                seqs.append(await store.append_journal({"writer": name, "n": n}, limit=10_000))
+            await store.close()
+            return seqs
+
+        return asyncio.run(write())
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        seqs = [seq for result in pool.map(writer, "xyz") for seq in result]
+    assert len(set(seqs)) == 300
+
+    async def count() -> tuple[int, int]:
+        store = SQLiteStore(tmp_path / "state.db")
+        counted = len(await store.items("tokens")), len(await store.journal())
+        await store.close()
+        return counted
+
+    assert asyncio.run(count()) == (600, 300)
+
+
+def _checkpointed(path: Path, key: str) -> bool:
+    """Whether the database file itself holds the document (immutable=1 ignores the WAL)."""
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return db.execute("SELECT 1 FROM docs WHERE key=?", (key,)).fetchone() is not None
+    except sqlite3.OperationalError:  # not even the table has been copied yet
+        return False
+    finally:
+        db.close()
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_sqlite_copies_the_wal_into_the_database_in_the_background(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "state.db")
+    asyncio.run(store.put("tokens", "written", {"v": 1}))
+    assert not _checkpointed(tmp_path / "state.db", "written")  # the commit did not copy it
+    assert _within(30, lambda: _checkpointed(tmp_path / "state.db", "written"))
+    asyncio.run(store.close())
+
+
+def test_closing_a_sqlite_store_stops_its_checkpoint_thread(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    store = SQLiteStore(tmp_path / "state.db")
+    started = [t for t in threading.enumerate() if t not in before and t.name == "mock-ims-sqlite-checkpoint"]
+    assert len(started) == 1
+    asyncio.run(store.close())
+    started[0].join(30)
+    assert not started[0].is_alive()
+
+
+async def test_sqlite_writes_made_together_each_get_their_own_answer(tmp_path: Path) -> None:
+    """Writes of one event-loop turn share a transaction (group commit), yet each caller gets
+    its own result, a single use is claimed once, and a failing write fails alone."""
+    store = SQLiteStore(tmp_path / "state.db")
+    await store.put("tokens", "code", {"used_ms": None})
+    claims = await asyncio.gather(*(store.claim("tokens", "code", "used_ms", n) for n in range(20)))
+    assert [c for c in claims if c is not None] == [{"used_ms": 0}]
+    results = await asyncio.gather(
+        store.put("tokens", "before", {"v": 1}),
+        store.put("tokens", None, {"v": 2}),  # type: ignore[arg-type]  # NOT NULL: refused
+        store.insert("tokens", "after", {"v": 3}),
+        store.append_journal({"n": 1}, limit=10),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert results[2] is True
+    assert isinstance(results[3], int)
+    assert await store.get("tokens", "before") == {"v": 1}
+    assert await store.get("tokens", "after") == {"v": 3}
+    await store.close()

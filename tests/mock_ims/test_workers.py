@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,40 @@ def test_the_clock_and_faults_are_shared_by_all_workers(
         }
     assert statuses == [503] * 10 + [200] * 2
     assert offsets == {7200}
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """Inodes of the TCP sockets listening on `port` (state 0A in /proc/net/tcp)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                    inodes.add(fields[9])
+    return inodes
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
+def test_each_worker_listens_on_its_own_socket(two_workers: RunningProcess) -> None:
+    """One accept queue per worker (SO_REUSEPORT): the kernel, not the fastest waker, decides
+    which worker a new connection goes to."""
+    port = int(two_workers.url.rsplit(":", 1)[1])
+    assert len(_listening_sockets(port)) == 2
+
+
+def test_a_burst_of_keep_alive_connections_is_spread_over_both_workers(
+    two_workers: RunningProcess, admin: ImsClient
+) -> None:
+    """16 connections opened at once, as a load test does, then one request on each: with one
+    shared socket a burst could all land on one worker and stay there for the whole run."""
+    connections = [httpx.Client(base_url=two_workers.url) for _ in range(16)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(connections)) as pool:
+            statuses = list(pool.map(lambda http: http.get("/ims/keys").status_code, connections))
+    finally:
+        for http in connections:
+            http.close()
+    assert statuses == [200] * 16
+    pids = {entry["pid"] for entry in admin.journal.entries("keys")}
+    assert len(pids) == 2  # the chance of all 16 hashing to one worker is 2 in 65,536

@@ -1,0 +1,1 @@
+"""Benchmarks of mock-ims against its peers (`nox -s bench`; see benchmarks/README.md)."""
