@@ -54,7 +54,9 @@ def load(session: nox.Session) -> None:
 
 @nox.session(python="3.11", default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmark mock-ims against oidc-provider and oauth2-mock-server (needs wrk, node, npm);
-    arguments go to `python -m benchmarks` (see benchmarks/README.md)."""
+    """Benchmark mock-ims against oidc-provider and oauth2-mock-server (needs node and npm);
+    arguments go to `python -m benchmarks` (see benchmarks/README.md). wrk and Chromium (for the
+    conformance suite's wall time) come from Debian, as for the tests."""
+    session.run("bash", "scripts/install-system-deps", external=True)
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
