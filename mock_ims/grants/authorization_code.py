@@ -10,9 +10,9 @@ from mock_ims import pkce
 from mock_ims.config import ClientConfig
 from mock_ims.context import context
 from mock_ims.errors import InvalidGrantError
+from mock_ims.grants.presented import presented_grant
 from mock_ims.issuance import issue_tokens, token_response, wants_refresh_token
 from mock_ims.journal import Event
-from mock_ims.ledger import TokenRejected
 from mock_ims.params import Params
 from mock_ims.tokens import TokenKind, TokenRecord
 
@@ -35,16 +35,16 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
     ctx = context(request)
     raw_code = params.require("code")
     now_ms = await ctx.now_ms()
-    try:
-        record = await ctx.ledger.check(raw_code, TokenKind.AUTHORIZATION_CODE, now_ms, allow_used=True)
-    except TokenRejected as exc:
-        if exc.record is not None:
-            event.consumed = exc.record.id
-        raise InvalidGrantError("invalid authorization code", reason=f"code {exc.reason}") from exc
-    event.consumed = record.id
-    event.user_id = record.user_id
-    if record.client_id != client.client_id:
-        raise InvalidGrantError("invalid authorization code", reason="code was issued to another client")
+    record = await presented_grant(
+        ctx,
+        raw_code,
+        TokenKind.AUTHORIZATION_CODE,
+        client,
+        event,
+        now_ms,
+        error="invalid authorization code",
+        noun="code",
+    )
     if record.used_ms is not None:
         raise await _refuse_replay(request, record, now_ms, event)
 

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from mock_ims.config import ClientConfig
 from mock_ims.context import context
 from mock_ims.errors import InvalidGrantError, InvalidScopeError
+from mock_ims.grants.presented import presented_grant
 from mock_ims.issuance import issue_tokens, token_response
 from mock_ims.journal import Event
-from mock_ims.ledger import TokenRejected
 from mock_ims.params import Params
 from mock_ims.scopes import ScopeError, parse_scope
 from mock_ims.tokens import TokenKind
@@ -29,16 +29,16 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
     ctx = context(request)
     raw = params.require("refresh_token")
     now_ms = await ctx.now_ms()
-    try:
-        record = await ctx.ledger.check(raw, TokenKind.REFRESH_TOKEN, now_ms, allow_used=True)
-    except TokenRejected as exc:
-        if exc.record is not None:
-            event.consumed = exc.record.id
-        raise InvalidGrantError("invalid refresh token", reason=f"refresh token {exc.reason}") from exc
-    event.consumed = record.id
-    event.user_id = record.user_id
-    if record.client_id != client.client_id:
-        raise InvalidGrantError("invalid refresh token", reason="refresh token was issued to another client")
+    record = await presented_grant(
+        ctx,
+        raw,
+        TokenKind.REFRESH_TOKEN,
+        client,
+        event,
+        now_ms,
+        error="invalid refresh token",
+        noun="refresh token",
+    )
 
     scopes = record.scopes
     requested = params.get("scope")
