@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ from playwright.sync_api import Browser, BrowserType, Page
 
 from mock_ims import MockIMS
 from mock_ims.interception import Interception
+from tests.helpers.processes import announced_process
 
 pytestmark = pytest.mark.browser
 
@@ -67,42 +66,10 @@ def page(proxied_browser: Browser, interception: Interception) -> Iterator[Page]
 @contextmanager
 def running_app(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[str]:
     """Start an example app on a free port; its URL once it says it listens."""
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    listening = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if APP_LINE.search(line):
-                listening.set()
-        listening.set()
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    try:
-        listening.wait(30)
-        match = APP_LINE.search("".join(output))
-        assert match is not None, f"the app did not start:\n{''.join(output)}"
-        yield match.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        thread.join(5)
-        if process.stdout is not None:
-            process.stdout.close()
+    with announced_process(
+        command, APP_LINE, what="the example app", env={**os.environ, **env}, cwd=cwd, timeout=30
+    ) as app:
+        yield app.url
 
 
 def sign_in_and_see_the_profile(page: Page, app_url: str, mock: MockIMS) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,50 +47,45 @@ def wait_until_ready(url: str, timeout: float = 20.0, process: subprocess.Popen[
 
 
 @contextmanager
-def mock_ims_process(
-    *args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 20.0
+def announced_process(
+    command: Sequence[str],
+    announcement: re.Pattern[str],
+    *,
+    what: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 20.0,
 ) -> Iterator[RunningProcess]:
-    """`mock-ims serve --port 0 ...` in a subprocess; yields once its URL answers."""
-    command: Sequence[str] = [
-        sys.executable,
-        "-m",
-        "mock_ims",
-        "serve",
-        "--port",
-        "0",
-        "--data-dir",
-        str(data_dir),
-        *args,
-    ]
+    """Start `command`; yield once a line of its output matches `announcement` (whose first group
+    is the URL); stop it (SIGTERM, then SIGKILL) afterwards. `env` replaces the environment."""
     process = subprocess.Popen(
         command,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=dict(env) if env is not None else None,
     )
     output: list[str] = []
-    url_found = threading.Event()
     found: list[str] = []
+    settled = threading.Event()  # the URL was printed, or the output ended
 
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             output.append(line)
-            match = URL_LINE.search(line)
+            match = announcement.search(line)
             if match and not found:
                 found.append(match.group(1))
-                url_found.set()
-        url_found.set()
+                settled.set()
+        settled.set()
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
     try:
-        if not url_found.wait(timeout) or not found:
-            raise RuntimeError(f"mock-ims did not print its URL:\n{''.join(output)}")
-        url = found[0]
-        wait_until_ready(f"{url}/ims/keys", timeout, process)
-        yield RunningProcess(process, url, output)
+        if not settled.wait(timeout) or not found:
+            raise RuntimeError(f"{what} did not print its URL:\n{''.join(output)}")
+        yield RunningProcess(process, found[0], output)
     finally:
         if process.poll() is None:
             process.terminate()
@@ -102,3 +97,16 @@ def mock_ims_process(
         thread.join(5)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@contextmanager
+def mock_ims_process(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 20.0
+) -> Iterator[RunningProcess]:
+    """`mock-ims serve --port 0 ...` in a subprocess; yields once its URL answers."""
+    command = [sys.executable, "-m", "mock_ims", "serve", "--port", "0", "--data-dir", str(data_dir), *args]
+    with announced_process(
+        command, URL_LINE, what="mock-ims", env={**os.environ, **(env or {})}, timeout=timeout
+    ) as running:
+        wait_until_ready(f"{running.url}/ims/keys", timeout, running.process)
+        yield running

@@ -22,9 +22,10 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from mock_ims import MockIMS
+from tests.helpers.processes import RunningProcess
 from tests.reference_client.harness import code_id, presentations
 from tests.reference_client.leaks import files_under, find_leaks
-from tests.reference_client.processes import AppProcess, reference_client_process
+from tests.reference_client.processes import reference_client_process
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ DAY = 86_400
 class App:
     url: str
     env: dict[str, str]
-    process: AppProcess
+    process: RunningProcess
 
     @property
     def data_dir(self) -> Path:
