@@ -7,13 +7,23 @@ from starlette.responses import JSONResponse, Response
 
 from mock_ims import profiles
 from mock_ims.bearer import bearer_token
-from mock_ims.context import context
+from mock_ims.config import UserConfig
+from mock_ims.context import Context, context
 from mock_ims.endpoint import ims_endpoint
 from mock_ims.errors import InsufficientScopeError, InvalidTokenError
 from mock_ims.journal import Event
 from mock_ims.params import Params
+from mock_ims.tokens import TokenRecord
 
 _HEADERS = {"Cache-Control": "no-store"}
+
+
+async def _user_of(ctx: Context, record: TokenRecord) -> UserConfig:
+    """The token's user: a technical account's token (client_credentials) has none."""
+    user = await ctx.registry.user(record.user_id)
+    if user is None:
+        raise InvalidTokenError("access token of a technical account or removed user", reason="no such user")
+    return user
 
 
 @ims_endpoint("userinfo")
@@ -23,9 +33,7 @@ async def userinfo(request: Request, params: Params, event: Event) -> Response:
     record = await bearer_token(ctx, params, event)
     if "openid" not in record.scopes:
         raise InsufficientScopeError("the access token lacks the openid scope")
-    user = await ctx.registry.user(record.user_id)
-    if user is None:
-        raise InvalidTokenError("access token of a user that no longer exists", reason="user removed")
+    user = await _user_of(ctx, record)
     asked_client = params.get("client_id")
     if asked_client is not None and asked_client != record.client_id:
         event.note("client_id_differs_from_token")
@@ -37,7 +45,5 @@ async def profile(request: Request, params: Params, event: Event) -> Response:
     """The IMS profile of the user (not an OIDC document; IMS_FACTS.md §5)."""
     ctx = context(request)
     record = await bearer_token(ctx, params, event)
-    user = await ctx.registry.user(record.user_id)
-    if user is None:
-        raise InvalidTokenError("access token of a technical account or removed user", reason="no such user")
+    user = await _user_of(ctx, record)
     return JSONResponse(profiles.profile(user), headers=_HEADERS)

@@ -14,7 +14,9 @@ from mock_ims.journal import Event
 from mock_ims.params import Params
 from mock_ims.scopes import ScopeError, parse_scope
 
-USER_ONLY_SCOPES = frozenset({"openid", "offline_access"})
+# No refresh token for this grant (RFC 6749 §4.4.3). `openid` is allowed: Adobe's server-to-server
+# samples ask for `openid,AdobeID,...`; no ID token is issued, as there is no user.
+NOT_FOR_THIS_GRANT = frozenset({"offline_access"})
 
 
 async def exchange(request: Request, params: Params, client: ClientConfig, event: Event) -> dict[str, Any]:
@@ -27,11 +29,11 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
             scopes = parse_scope(requested)
         except ScopeError as exc:
             raise InvalidScopeError(f"malformed scope: {exc}") from exc
-        not_allowed = [s for s in scopes if s not in client.scopes or s in USER_ONLY_SCOPES]
+        not_allowed = [s for s in scopes if s not in client.scopes or s in NOT_FOR_THIS_GRANT]
         if not_allowed:
             raise InvalidScopeError(f"scope {not_allowed[0]} is not allowed for this client")
     else:
-        scopes = tuple(s for s in client.scopes if s not in USER_ONLY_SCOPES)
+        scopes = tuple(s for s in client.scopes if s not in NOT_FOR_THIS_GRANT)
         event.note("scope_omitted")
     now_ms = await ctx.now_ms()
     issued = await issue_tokens(

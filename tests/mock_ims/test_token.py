@@ -425,18 +425,34 @@ async def test_a_refresh_token_revoked_by_a_replay_stays_revoked(
 # ---- client_credentials ------------------------------------------------------------------------
 
 
-async def test_client_credentials_without_scope_gets_the_clients_non_user_scopes(
+async def test_client_credentials_without_scope_gets_the_clients_scopes_but_offline_access(
     ims: httpx.AsyncClient, ims_context: Context
 ) -> None:
     response = await post_token(ims, {"grant_type": "client_credentials"})
     claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
-    assert claims["scope"] == "AdobeID,lr_partner_apis,email,profile"
+    assert claims["scope"] == "openid,AdobeID,lr_partner_apis,email,profile"
     assert claims["ctp"] == 3
     assert "scope_omitted" in (await last_entry(ims_context))["notes"]
 
 
-@pytest.mark.parametrize("scope", ["openid", "offline_access", "AdobeID,admin"])
-async def test_client_credentials_refuses_user_and_unknown_scopes(ims: httpx.AsyncClient, scope: str) -> None:
+async def test_client_credentials_takes_the_scopes_of_adobes_server_to_server_samples(
+    ims: httpx.AsyncClient,
+) -> None:
+    # developer.adobe.com: `scope=openid,AdobeID,firefly_enterprise`, or "openid, AdobeID, ..."
+    response = await post_token(
+        ims, {"grant_type": "client_credentials", "scope": "openid, AdobeID, lr_partner_apis"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in"}  # no ID token: there is no user
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["scope"] == "openid,AdobeID,lr_partner_apis"
+
+
+@pytest.mark.parametrize("scope", ["offline_access", "AdobeID,admin"])
+async def test_client_credentials_refuses_offline_access_and_unknown_scopes(
+    ims: httpx.AsyncClient, scope: str
+) -> None:
     assert_error(await post_token(ims, {"grant_type": "client_credentials", "scope": scope}), "invalid_scope")
 
 

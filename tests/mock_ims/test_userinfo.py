@@ -70,14 +70,16 @@ async def test_profile_answers_the_ims_profile(ims: httpx.AsyncClient) -> None:
     assert profile["countryCode"] == "FR"
 
 
-async def test_profile_of_a_technical_account_is_401(ims: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("path", ["/ims/profile/v1", "/ims/userinfo/v2"])
+async def test_profile_and_userinfo_of_a_technical_account_are_401(ims: httpx.AsyncClient, path: str) -> None:
     response = await ims.post(
-        "/ims/token/v3", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET)
+        "/ims/token/v3",
+        data={"grant_type": "client_credentials", "scope": "openid,AdobeID"},
+        auth=(CLIENT_ID, CLIENT_SECRET),
     )
     token = response.json()["access_token"]
     assert_invalid_token(
-        await ims.get("/ims/profile/v1", headers=bearer(token)),
-        "access token of a technical account or removed user",
+        await ims.get(path, headers=bearer(token)), "access token of a technical account or removed user"
     )
 
 
@@ -161,7 +163,7 @@ async def test_a_token_of_a_removed_user_is_401(ims: httpx.AsyncClient, ims_cont
     tokens = await tokens_for(ims)
     await ims_context.registry.remove_user(tokens["sub"])
     response = await ims.get("/ims/userinfo/v2", headers=bearer(tokens["access_token"]))
-    assert_invalid_token(response, "access token of a user that no longer exists")
+    assert_invalid_token(response, "access token of a technical account or removed user")
 
 
 # ---- validate_token --------------------------------------------------------------------------------
