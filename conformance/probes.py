@@ -383,11 +383,17 @@ def refresh(harness: Harness, browser: Browser) -> RefreshRun:
 @contextlib.contextmanager
 def real_time_afterwards(harness: Harness) -> Iterator[None]:
     """Probes that move the mock's clock put it back, so later sign-ins are not "from the
-    future" for partners that check an ID token's `iat`."""
+    future" for partners that check an ID token's `iat`. A shared mock (`[ims] url`) whose
+    clock someone else had moved gets that offset back, not real time."""
+    clock = harness.ims.clock
+    before = float(clock.now()["offset_seconds"])
     try:
         yield
     finally:
-        harness.ims.clock.reset()
+        if before == 0:
+            clock.reset()
+        else:
+            clock.advance(before - float(clock.now()["offset_seconds"]))
 
 
 def _expire_twice(harness: Harness, session: BrowserSession, run: LoginRun, result: RefreshRun) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
 from conformance.config import load
 from conformance.harness import Harness, _partner_client
 from conformance.probes import real_time_afterwards
+from mock_ims import MockIMS
 
 
 def test_the_partner_is_registered_with_its_redirect_uri_as_the_default(tmp_path: Path) -> None:
@@ -22,27 +24,33 @@ def test_the_partner_is_registered_with_its_redirect_uri_as_the_default(tmp_path
     assert client.default_redirect_uri == "http://127.0.0.1:8000/auth/done"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def advance(self, seconds: float) -> dict[str, Any]:
-        self.offset += seconds
-        return {"offset_seconds": self.offset}
-
-    def reset(self) -> dict[str, Any]:
-        self.offset = 0.0
-        return {"offset_seconds": 0}
+@pytest.fixture(scope="module")
+def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockIMS]:
+    with MockIMS.running(port=0, data_dir=tmp_path_factory.mktemp("harness-data")) as ims:
+        yield ims
 
 
-def test_probes_put_the_mock_clock_back_even_when_they_fail() -> None:
+def harness_of(mock: MockIMS) -> Harness:
+    return cast(Harness, SimpleNamespace(ims=mock))
+
+
+def test_probes_put_the_mock_clock_back_even_when_they_fail(mock: MockIMS) -> None:
     # Left ahead, the clock would date every later login's ID token in the partner's future.
-    clock = FakeClock()
-    harness = cast(Harness, SimpleNamespace(ims=SimpleNamespace(clock=clock)))
-    with real_time_afterwards(harness):
-        clock.advance(2 * 86_520)
-    assert clock.offset == 0
-    with pytest.raises(RuntimeError), real_time_afterwards(harness):
-        clock.advance(60)
+    mock.clock.reset()
+    with real_time_afterwards(harness_of(mock)):
+        mock.clock.advance(2 * 86_520)
+    assert mock.clock.now()["offset_seconds"] == 0
+    with pytest.raises(RuntimeError), real_time_afterwards(harness_of(mock)):
+        mock.clock.advance(60)
         raise RuntimeError("the partner did not answer")
-    assert clock.offset == 0
+    assert mock.clock.now()["offset_seconds"] == 0
+
+
+def test_a_shared_mocks_clock_gets_its_own_offset_back(mock: MockIMS) -> None:
+    # Someone else's test had moved the clock of a mock the suite only borrows ([ims] url).
+    mock.clock.reset()
+    mock.clock.advance(3600)
+    with real_time_afterwards(harness_of(mock)):
+        mock.clock.advance(2 * 86_520)
+    assert mock.clock.now()["offset_seconds"] == 3600
+    mock.clock.reset()
