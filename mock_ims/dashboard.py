@@ -88,7 +88,8 @@ def read_filters(query: Mapping[str, str]) -> dict[str, str]:
 
 
 def read_refresh(value: str | None) -> int | None:
-    if not value or not value.isdigit() or len(value) > 5:
+    # str.isdigit() is also true for "¹" and other digits int() refuses.
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 5:
         return None
     seconds = int(value)
     return seconds if 1 <= seconds <= MAX_REFRESH_SECONDS else None

@@ -101,7 +101,7 @@ def header_map(request: Request) -> dict[str, str]:
 async def _read_body(request: Request, headers: Mapping[str, str]) -> bytes:
     declared = headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # not "²", which int() refuses
             raise InvalidRequestError("malformed Content-Length header")
         if int(declared) > MAX_BODY_BYTES:
             raise InvalidRequestError(f"the body is larger than {MAX_BODY_BYTES} bytes", status_code=413)

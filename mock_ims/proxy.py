@@ -250,7 +250,7 @@ class InterceptingProxy:
         authority = request.target.decode("ascii", errors="replace")
         host, _, port = authority.rpartition(":")
         host = host.strip("[]").lower().rstrip(".")
-        if not host or not port.isdigit():
+        if not host or not (port.isascii() and port.isdigit()):
             raise Refused(400, "bad_connect", f"CONNECT needs host:port, not {authority!r}")
         if host not in self.hosts:
             raise self._refused_host(host)

@@ -161,7 +161,7 @@ class _Reader:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 <= int(value) <= 65535:
+    if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 65535:
         raise ValueError(f"{value!r} is not a port number (0-65535)")
     return int(value)
 

@@ -58,7 +58,7 @@ class TokenSet:
 
 def _claim_ms(claims: dict[str, Any], name: str) -> int | None:
     value = claims.get(name)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "¹": int() refuses it
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value

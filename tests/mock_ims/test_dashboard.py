@@ -171,7 +171,16 @@ async def test_active_faults_are_shown(ims: httpx.AsyncClient) -> None:
     assert "No active faults." not in html
 
 
-@pytest.mark.parametrize(("query", "refresh"), [("?refresh=5", "5"), ("", None), ("?refresh=0", None)])
+@pytest.mark.parametrize(
+    ("query", "refresh"),
+    [
+        ("?refresh=5", "5"),
+        ("", None),
+        ("?refresh=0", None),
+        ("?refresh=%C2%B9", None),  # "¹": str.isdigit() says yes, int() refuses (found by the fuzzer)
+        ("?refresh=%D9%A3", None),  # "٣", an Arabic-Indic three
+    ],
+)
 async def test_auto_refresh_is_a_meta_refresh_toggled_by_the_query(
     ims: httpx.AsyncClient, query: str, refresh: str | None
 ) -> None:

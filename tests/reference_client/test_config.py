@@ -75,6 +75,7 @@ def test_each_missing_required_variable_is_named() -> None:
         ("LIGHTROOM_BASE_URL", "ftp://lr.adobe.io", "not an absolute http(s) URL"),
         ("PORT", "80000", "not a port number"),
         ("PORT", "eighty", "not a port number"),
+        ("PORT", "\u00b2", "not a port number"),  # "²": str.isdigit() says yes, int() refuses
         ("HTTP_TIMEOUT", "0", "more than 0"),
         ("HTTP_TIMEOUT", "soon", "not a number"),
         ("HTTP_TIMEOUT", "nan", "more than 0"),

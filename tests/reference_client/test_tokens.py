@@ -22,6 +22,8 @@ def test_the_expiry_is_created_at_plus_expires_in_from_the_token() -> None:
 def test_an_opaque_token_expires_by_the_responses_expires_in_seconds() -> None:
     assert expiry_of("opaque", 86399, NOW) == NOW + 86399 * 1000
     assert expiry_of(ims_like_token(created_at="soon"), 60, NOW) == NOW + 60_000
+    # "¹" passes str.isdigit() but not int(): still not a time, and no crash
+    assert expiry_of(ims_like_token(created_at="\u00b9", expires_in="86400000"), 60, NOW) == NOW + 60_000
 
 
 def test_with_nothing_to_go_by_a_token_is_trusted_for_an_hour() -> None:
