@@ -38,8 +38,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def fuzz(session: nox.Session) -> None:
-    """Schemathesis against a real mock's /openapi.json: the bounded run CI does (~2 minutes);
-    `nox -s fuzz -- --full` for the long one (~20 minutes)."""
+    """Schemathesis against a real mock's /openapi.json: the bounded run CI does (~2 minutes, a
+    fixed seed; `-- --random` for a new one); `nox -s fuzz -- --full` for the long one (~20 minutes)."""
     session.install("-e", ".[fuzz]")
     session.run("python", "scripts/fuzz.py", *session.posargs)
 
