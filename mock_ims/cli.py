@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mock_ims.ca import CAError, LeafFiles, LocalCA, local_names
+from mock_ims.cli_help import DefaultsHelpFormatter
 from mock_ims.config import ConfigError, MockConfig, load_config
 from mock_ims.context import Settings
 from mock_ims.demo import add_parser as add_demo_parser
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Start the mock IMS. It prints its base URL, discovery URL, the default client's "
             "id and secret, and the test users. Ctrl-C stops it."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="interface to bind; a non-loopback one needs --allow-remote"
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"where signing keys (and the 'sqlite' store) are kept [default: $MOCK_IMS_DATA_DIR or {default_data_dir()}]",
+        help=f"where signing keys (and the 'sqlite' store) are kept (default: $MOCK_IMS_DATA_DIR or {default_data_dir()})",
     )
     serve.add_argument(
         "--workers",

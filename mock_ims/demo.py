@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mock_ims.cli_help import DefaultsHelpFormatter
 from mock_ims.config import ConfigError, load_config
 from mock_ims.context import Settings
 from mock_ims.keys import KeySet
@@ -26,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Start the mock IMS and the reference partner app wired to it, on loopback, with the "
             "built-in client and users. Open the printed URL and sign in as a test user."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     demo.add_argument("--port", type=int, default=8765, help="port of the mock IMS (0: a free one)")
     demo.add_argument(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.helpers.processes import mock_ims_process
 
@@ -31,6 +32,16 @@ def test_help_explains_every_serve_option() -> None:
         "--admin-token",
     ):
         assert option in result.stdout
+
+
+@pytest.mark.parametrize("command", ["serve", "demo", "ca"])
+def test_help_gives_the_defaults_that_say_something(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "(default: None)" not in result.stdout
+    assert "(default: False)" not in result.stdout
+    if command == "serve":
+        assert "(default: 8765)" in result.stdout
 
 
 def test_top_level_help_names_the_serve_command() -> None:
