@@ -1393,8 +1393,13 @@ def control_schemas() -> dict[str, Schema]:
         "name": optional(CONFIG_TEXT),
         "redirect_uris": {
             "type": "array",
-            "items": {"type": "string", "format": "regex"},
-            "description": "Regular expressions, each matched against the whole redirect_uri.",
+            # Not `format: regex`: that is ECMA-262's syntax, and these are Python's `re` (a lone
+            # "]" is a literal in Python, an error in ECMA-262 Unicode mode).
+            "items": {"type": "string"},
+            "description": (
+                "Regular expressions in Python's `re` syntax, each matched against the whole "
+                "redirect_uri; one that does not compile is refused with 400."
+            ),
         },
         "default_redirect_uri": optional(CONFIG_TEXT),
         "scopes": {
