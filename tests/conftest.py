@@ -9,9 +9,11 @@ import httpx
 import pytest
 
 from conformance.browser import launch_args
+from mock_ims import MockIMS
 from mock_ims.app import create_app
 from mock_ims.config import MockConfig, default_config
 from mock_ims.context import Context, Settings
+from mock_ims.interception import Interception
 from tests.helpers.redis_server import redis_server
 
 BASE = "http://127.0.0.1:8765"
@@ -69,3 +71,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright: launch the Chromium this machine has (see conformance.browser)."""
     return {**browser_type_launch_args, **launch_args()}
+
+
+@pytest.fixture(scope="module")
+def proxied_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockIMS]:
+    """A mock on a free port with its intercepting proxy: IMS's and Lightroom's real hostnames."""
+    with MockIMS.running(data_dir=tmp_path_factory.mktemp("proxied-mock-data")) as ims:
+        ims.intercept()
+        yield ims
+
+
+@pytest.fixture
+def interception(proxied_mock: MockIMS) -> Interception:
+    """The proxy of `proxied_mock`, with the journal cleared for this test."""
+    proxied_mock.journal.clear()
+    assert proxied_mock.interception is not None
+    return proxied_mock.interception

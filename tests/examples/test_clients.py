@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +27,6 @@ CLIENT_SECRET = "mock-partner-secret"
 REDIRECT_URI = "http://localhost:8000/callback"
 
 
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockIMS]:
-    with MockIMS.running(data_dir=tmp_path_factory.mktemp("clients-data")) as ims:
-        ims.intercept()
-        yield ims
-
-
-@pytest.fixture
-def interception(mock: MockIMS) -> Interception:
-    mock.journal.clear()
-    assert mock.interception is not None
-    return mock.interception
-
-
 def run_client(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     clean = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     result = subprocess.run(
@@ -52,15 +37,15 @@ def run_client(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, 
     return answer
 
 
-def assert_signed_in_as_alice(answer: dict[str, Any], mock: MockIMS, user_agent: str) -> None:
+def assert_signed_in_as_alice(answer: dict[str, Any], proxied_mock: MockIMS, user_agent: str) -> None:
     assert answer == {"email": "alice@example.com", "lightroom_email": "alice@example.com"}
-    calls = {e["endpoint"]: e for e in mock.journal.entries() if e["outcome"] == "ok"}
+    calls = {e["endpoint"]: e for e in proxied_mock.journal.entries() if e["outcome"] == "ok"}
     assert set(calls) >= {"token", "profile", "lightroom.account"}, calls
     assert calls["token"]["headers"]["user-agent"].startswith(user_agent)
 
 
-def code(mock: MockIMS) -> str:
-    return mock.mint_code(user="alice@example.com", redirect_uri=REDIRECT_URI)
+def code(proxied_mock: MockIMS) -> str:
+    return proxied_mock.mint_code(user="alice@example.com", redirect_uri=REDIRECT_URI)
 
 
 @pytest.mark.parametrize(
@@ -68,25 +53,25 @@ def code(mock: MockIMS) -> str:
     [("requests", "python-requests/"), ("httpx", "python-httpx/"), ("urllib", "Python-urllib/")],
 )
 def test_python_clients_use_the_proxy_and_trust_the_ca_from_the_environment(
-    interception: Interception, mock: MockIMS, library: str, user_agent: str
+    interception: Interception, proxied_mock: MockIMS, library: str, user_agent: str
 ) -> None:
     command = [
         sys.executable,
         "python_client.py",
         library,
-        code(mock),
+        code(proxied_mock),
         CLIENT_ID,
         CLIENT_SECRET,
         REDIRECT_URI,
     ]
     answer = run_client(command, interception.environment(), HERE)
-    assert_signed_in_as_alice(answer, mock, user_agent)
+    assert_signed_in_as_alice(answer, proxied_mock, user_agent)
 
 
 @pytest.mark.node
 @pytest.mark.parametrize(("library", "user_agent"), [("fetch", "node"), ("axios", "axios/")])
 def test_node_clients_use_the_proxy_and_trust_the_ca_from_the_environment(
-    interception: Interception, mock: MockIMS, library: str, user_agent: str
+    interception: Interception, proxied_mock: MockIMS, library: str, user_agent: str
 ) -> None:
     node = shutil.which("node")
     if node is None or not (NODE_APP / "node_modules" / "axios").is_dir():
@@ -94,20 +79,20 @@ def test_node_clients_use_the_proxy_and_trust_the_ca_from_the_environment(
             f"Node.js or the example's packages are missing: run scripts/install-system-deps ({NODE_APP})"
         )
     env = {**interception.environment(), "NODE_OPTIONS": f"--import={NODE_APP / 'use-env-proxy.mjs'}"}
-    command = [node, "client.mjs", library, code(mock), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI]
-    assert_signed_in_as_alice(run_client(command, env, NODE_APP), mock, user_agent)
+    command = [node, "client.mjs", library, code(proxied_mock), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI]
+    assert_signed_in_as_alice(run_client(command, env, NODE_APP), proxied_mock, user_agent)
 
 
 def test_java_uses_the_proxy_and_a_truststore_with_the_ca(
-    interception: Interception, mock: MockIMS, tmp_path: Path
+    interception: Interception, proxied_mock: MockIMS, tmp_path: Path
 ) -> None:
     if shutil.which("java") is None or shutil.which("keytool") is None:
         pytest.skip("no JDK on this machine (java and keytool): the Java client is tried only where one is")
     truststore = tmp_path / "mock-ims-truststore.p12"
     subprocess.run(interception.keytool_command(truststore), check=True, capture_output=True, timeout=60)
     env = {"JAVA_TOOL_OPTIONS": interception.java_options(truststore)}
-    command = ["java", "ImsClient.java", code(mock), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI]
-    assert_signed_in_as_alice(run_client(command, env, HERE), mock, "Java-http-client/")
+    command = ["java", "ImsClient.java", code(proxied_mock), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI]
+    assert_signed_in_as_alice(run_client(command, env, HERE), proxied_mock, "Java-http-client/")
 
 
 def test_curl_uses_the_proxy_and_the_ca_from_the_environment(interception: Interception) -> None:

@@ -31,26 +31,12 @@ CLIENT_ENV = {"IMS_CLIENT_ID": "mock-partner-app", "IMS_CLIENT_SECRET": "mock-pa
 
 
 @pytest.fixture(scope="module")
-def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockIMS]:
-    with MockIMS.running(data_dir=tmp_path_factory.mktemp("unchanged-data")) as ims:
-        ims.intercept()
-        yield ims
-
-
-@pytest.fixture
-def interception(mock: MockIMS) -> Interception:
-    mock.journal.clear()
-    assert mock.interception is not None
-    return mock.interception
-
-
-@pytest.fixture(scope="module")
 def proxied_browser(
-    browser_type: BrowserType, browser_type_launch_args: dict[str, object], mock: MockIMS
+    browser_type: BrowserType, browser_type_launch_args: dict[str, object], proxied_mock: MockIMS
 ) -> Iterator[Browser]:
     """Chromium trusting the local CA by its key hash (no `ignore_https_errors`)."""
-    assert mock.interception is not None
-    args = [*browser_type_launch_args.get("args", []), *mock.interception.chromium_args()]  # type: ignore[misc]
+    assert proxied_mock.interception is not None
+    args = [*browser_type_launch_args.get("args", []), *proxied_mock.interception.chromium_args()]  # type: ignore[misc]
     browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
     yield browser
     browser.close()
@@ -72,7 +58,7 @@ def running_app(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[
         yield app.url
 
 
-def sign_in_and_see_the_profile(page: Page, app_url: str, mock: MockIMS) -> None:
+def sign_in_and_see_the_profile(page: Page, app_url: str, proxied_mock: MockIMS) -> None:
     page.goto(f"{app_url}/login")
     assert page.url.startswith(f"{IMS}/ims/authorize/v2?"), page.url
     page.click('button[data-user="alice@example.com"]')
@@ -80,25 +66,25 @@ def sign_in_and_see_the_profile(page: Page, app_url: str, mock: MockIMS) -> None
     assert page.inner_text("#name") == "Alice Example"
     assert page.inner_text("#email") == "alice@example.com"
     assert page.inner_text("#lightroom") == "alice@example.com"
-    endpoints = [e["endpoint"] for e in mock.journal.entries() if e["outcome"] == "ok"]
+    endpoints = [e["endpoint"] for e in proxied_mock.journal.entries() if e["outcome"] == "ok"]
     for endpoint in ("authorize", "login", "token", "profile", "lightroom.account"):
         assert endpoint in endpoints, endpoints
     # Chromium's own background calls (autofill, ...) are refused; nothing the app needed was.
-    refused = {e["path"].rsplit(":", 1)[0] for e in mock.journal.entries(endpoint="proxy")}
-    assert not refused & set(mock.interception.hosts if mock.interception else ())
+    refused = {e["path"].rsplit(":", 1)[0] for e in proxied_mock.journal.entries(endpoint="proxy")}
+    assert not refused & set(proxied_mock.interception.hosts if proxied_mock.interception else ())
 
 
 def test_a_python_app_signs_in_through_the_proxy_unchanged(
-    page: Page, interception: Interception, mock: MockIMS
+    page: Page, interception: Interception, proxied_mock: MockIMS
 ) -> None:
     env = {**interception.environment(), **CLIENT_ENV}
     with running_app([sys.executable, str(PYTHON_APP), "--port", "0"], env, EXAMPLES) as url:
-        sign_in_and_see_the_profile(page, url, mock)
+        sign_in_and_see_the_profile(page, url, proxied_mock)
 
 
 @pytest.mark.node
 def test_a_node_app_signs_in_through_the_proxy_unchanged(
-    page: Page, interception: Interception, mock: MockIMS
+    page: Page, interception: Interception, proxied_mock: MockIMS
 ) -> None:
     node = shutil.which("node")
     if node is None or not (NODE_APP / "node_modules" / "undici").is_dir():
@@ -112,11 +98,11 @@ def test_a_node_app_signs_in_through_the_proxy_unchanged(
         "NODE_OPTIONS": f"--import={NODE_APP / 'use-env-proxy.mjs'}",
     }
     with running_app([node, "app.mjs", "--port", "0"], env, NODE_APP) as url:
-        sign_in_and_see_the_profile(page, url, mock)
+        sign_in_and_see_the_profile(page, url, proxied_mock)
 
 
 def test_with_a_dead_proxy_the_app_fails_cleanly_and_never_reaches_the_mock(
-    page: Page, interception: Interception, mock: MockIMS
+    page: Page, interception: Interception, proxied_mock: MockIMS
 ) -> None:
     # The control: the same app, with the hostnames resolved for real, never reaches the mock.
     # (No DNS here: the app's request fails at once; the browser leg still goes through the proxy.)
@@ -126,4 +112,4 @@ def test_with_a_dead_proxy_the_app_fails_cleanly_and_never_reaches_the_mock(
         page.click('button[data-user="alice@example.com"]')
         page.wait_for_load_state("load")
         assert "Adobe sign-in is not available" in page.inner_text("body")
-    assert [e["endpoint"] for e in mock.journal.entries() if e["endpoint"] == "token"] == []
+    assert [e["endpoint"] for e in proxied_mock.journal.entries() if e["endpoint"] == "token"] == []

@@ -27,20 +27,6 @@ STAGE = "https://ims-na1-stg1.adobelogin.com"
 LIGHTROOM = "https://lr.adobe.io"
 
 
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockIMS]:
-    with MockIMS.running(data_dir=tmp_path_factory.mktemp("proxy-data")) as ims:
-        ims.intercept()
-        yield ims
-
-
-@pytest.fixture
-def interception(mock: MockIMS) -> Interception:
-    mock.journal.clear()
-    assert mock.interception is not None
-    return mock.interception
-
-
 @pytest.fixture
 def trusting(interception: Interception) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(interception.ca_path))
@@ -64,8 +50,8 @@ def raw_exchange(interception: Interception, request: bytes) -> tuple[int, bytes
     return int(head.split(b" ", 2)[1]), body
 
 
-def proxy_entries(mock: MockIMS) -> list[dict[str, Any]]:
-    return mock.journal.entries(endpoint="proxy")
+def proxy_entries(proxied_mock: MockIMS) -> list[dict[str, Any]]:
+    return proxied_mock.journal.entries(endpoint="proxy")
 
 
 # ---- the real hostnames, answered by the mock --------------------------------------------------
@@ -91,7 +77,7 @@ def test_lightroom_answers_at_lr_adobe_io(through: httpx.Client) -> None:
 
 @pytest.mark.anyio
 async def test_a_whole_sign_in_token_profile_and_lightroom_call_go_through_the_proxy(
-    interception: Interception, trusting: ssl.SSLContext, mock: MockIMS
+    interception: Interception, trusting: ssl.SSLContext, proxied_mock: MockIMS
 ) -> None:
     async with httpx.AsyncClient(proxy=interception.proxy_url, verify=trusting, base_url=IMS) as client:
         callback = await sign_in(client)
@@ -111,7 +97,7 @@ async def test_a_whole_sign_in_token_profile_and_lightroom_call_go_through_the_p
         assert profile.json()["email"] == "alice@example.com"
         account = await client.get(f"{LIGHTROOM}/v2/account", headers={**bearer, "X-API-Key": CLIENT_ID})
         assert account.status_code == 200, account.text
-    endpoints = [e["endpoint"] for e in mock.journal.entries()]
+    endpoints = [e["endpoint"] for e in proxied_mock.journal.entries()]
     assert endpoints[-3:] == ["token", "profile", "lightroom.account"]
 
 
@@ -127,7 +113,7 @@ def test_a_plain_request_in_absolute_form_is_served_as_the_https_host(intercepti
 
 
 def test_a_token_request_in_absolute_form_reaches_the_token_endpoint(
-    interception: Interception, mock: MockIMS
+    interception: Interception, proxied_mock: MockIMS
 ) -> None:
     # What axios and other clients that do not tunnel send to an http:// proxy.
     body = b"grant_type=authorization_code&code=not-a-code"
@@ -139,7 +125,7 @@ def test_a_token_request_in_absolute_form_reaches_the_token_endpoint(
     status, answer = raw_exchange(interception, request)
     assert status in (400, 401)
     assert b'"error"' in answer
-    assert [e["endpoint"] for e in mock.journal.entries()] == ["token"]
+    assert [e["endpoint"] for e in proxied_mock.journal.entries()] == ["token"]
 
 
 def test_one_tunnel_carries_several_requests(interception: Interception, trusting: ssl.SSLContext) -> None:
@@ -192,19 +178,19 @@ def test_each_host_serves_only_its_own_api(through: httpx.Client, url: str, path
 
 
 def test_a_client_without_the_ca_fails_and_the_journal_says_why(
-    interception: Interception, mock: MockIMS
+    interception: Interception, proxied_mock: MockIMS
 ) -> None:
     with (
         httpx.Client(proxy=interception.proxy_url, verify=ssl.create_default_context()) as untrusting,
         pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
     ):
         untrusting.get(f"{IMS}/ims/keys")
-    (entry,) = proxy_entries(mock)
+    (entry,) = proxy_entries(proxied_mock)
     assert entry["error"] == "tls_handshake_failed"
     assert str(interception.ca_path) in entry["reason"]
 
 
-def test_hosts_to_intercept_can_be_chosen(mock: MockIMS, tmp_path: Path) -> None:
+def test_hosts_to_intercept_can_be_chosen(proxied_mock: MockIMS, tmp_path: Path) -> None:
     with MockIMS.running() as other:
         chosen = other.intercept(hosts={"ims.partner.test": "ims"}, data_dir=tmp_path)
         context = ssl.create_default_context(cafile=str(chosen.ca_path))
@@ -219,7 +205,7 @@ def test_hosts_to_intercept_can_be_chosen(mock: MockIMS, tmp_path: Path) -> None
 
 
 def test_connect_to_another_host_is_refused_naming_the_hosts_served(
-    interception: Interception, mock: MockIMS
+    interception: Interception, proxied_mock: MockIMS
 ) -> None:
     status, body = raw_exchange(
         interception, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
@@ -229,7 +215,7 @@ def test_connect_to_another_host_is_refused_naming_the_hosts_served(
     assert answer["error"] == "host_not_intercepted"
     assert answer["intercepted_hosts"] == sorted(interception.hosts)
     assert "never forwards" in answer["detail"]
-    (entry,) = proxy_entries(mock)
+    (entry,) = proxy_entries(proxied_mock)
     assert (entry["method"], entry["path"], entry["status"]) == ("CONNECT", "example.com:443", 403)
     assert entry["outcome"] == "refused"
 
@@ -240,25 +226,27 @@ def test_a_client_going_to_another_host_through_the_proxy_gets_a_clear_error(thr
 
 
 def test_a_plain_request_for_another_host_is_refused_and_journalled(
-    interception: Interception, mock: MockIMS
+    interception: Interception, proxied_mock: MockIMS
 ) -> None:
     status, body = raw_exchange(
         interception, b"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
     )
     assert status == 403
     assert b"host_not_intercepted" in body
-    (entry,) = proxy_entries(mock)
+    (entry,) = proxy_entries(proxied_mock)
     assert entry["path"] == "http://example.com/"
 
 
-def test_a_reachable_loopback_server_is_not_forwarded_to(interception: Interception, mock: MockIMS) -> None:
+def test_a_reachable_loopback_server_is_not_forwarded_to(
+    interception: Interception, proxied_mock: MockIMS
+) -> None:
     # The mock itself listens there: a forwarding proxy would reach it.
-    authority = urlsplit(mock.url).netloc
+    authority = urlsplit(proxied_mock.url).netloc
     status, _ = raw_exchange(
         interception, f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode()
     )
     assert status == 403
-    assert [e["endpoint"] for e in mock.journal.entries()] == ["proxy"]
+    assert [e["endpoint"] for e in proxied_mock.journal.entries()] == ["proxy"]
 
 
 def test_an_intercepted_host_on_another_port_is_refused(interception: Interception) -> None:
