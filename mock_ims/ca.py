@@ -13,7 +13,6 @@ import base64
 import datetime
 import hashlib
 import ipaddress
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mock_ims import files
 
 CA_DIR = "ca"
 CA_CERT = "ca.pem"
@@ -233,30 +234,15 @@ def _load_certificate(path: Path) -> x509.Certificate:
         raise CAError(f"cannot load {path}: {exc}") from exc
 
 
-def _temporary(path: Path, data: bytes, mode: int) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return tmp
-
-
 def _write_once(path: Path, data: bytes, *, mode: int) -> None:
-    """Hard-link a finished file into place: the first writer wins, nobody sees half a file."""
     try:
-        tmp = _temporary(path, data, mode)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
+        files.write_once(path, data, mode=mode)
     except OSError as exc:
         raise CAError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _write_replacing(path: Path, data: bytes, *, mode: int) -> None:
     try:
-        os.replace(_temporary(path, data, mode), path)
+        files.write_replacing(path, data, mode=mode)
     except OSError as exc:
         raise CAError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -7,7 +7,6 @@ three so partners can verify every token it issues.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from mock_ims import files
 from mock_ims.jws import b64url_encode
 
 ACCESS_KID = "ims_na1-key-at-1"
@@ -113,18 +113,8 @@ def _load(path: Path) -> rsa.RSAPrivateKey:
 
 
 def _write_private(path: Path, key: rsa.RSAPrivateKey) -> None:
-    """Write atomically: a temporary file hard-linked into place, so a racing reader never sees
-    half a key and the first writer wins."""
+    """Write atomically, so a racing reader never sees half a key and the first writer wins."""
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
+    files.write_once(path, pem, mode=0o600)
