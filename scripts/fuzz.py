@@ -25,79 +25,19 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "scripts" / "schemathesis.toml"
-URL_LINE = re.compile(r"base URL:\s+(http\S+)")
+sys.path.insert(0, str(ROOT))  # the tests' process helpers start the mocks, as they do in the tests
+from tests.helpers.processes import RunningProcess, mock_ims_process  # noqa: E402
+
 CI_SEED = 224687296303525538545427269262413033028
 CLIENT_ID = "mock-partner-app"
 CLIENT_SECRET = "mock-partner-secret"
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    url: str
-    output: list[str] = field(default_factory=list)
-
-    def log(self) -> str:
-        return "".join(self.output)
-
-
-@contextmanager
-def mock_ims(data_dir: Path) -> Iterator[Server]:
-    """`mock-ims serve --port 0` in a subprocess, until its URL answers (polled, not slept)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_ims", "serve", "--port", "0", "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    found: list[str] = []
-    announced = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            match = URL_LINE.search(line)
-            if match and not found:
-                found.append(match.group(1))
-                announced.set()
-        announced.set()
-
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
-    try:
-        if not announced.wait(30) or not found:
-            raise RuntimeError(f"mock-ims did not start:\n{''.join(output)}")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{found[0]}/ims/keys", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield Server(process, found[0], output)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(5)
 
 
 def live_access_token(url: str) -> str:
@@ -120,7 +60,7 @@ class Outcome:
 
 
 def run_schemathesis(
-    name: str, server: Server, filters: list[str], args: argparse.Namespace, env: dict[str, str]
+    name: str, server: RunningProcess, filters: list[str], args: argparse.Namespace, env: dict[str, str]
 ) -> Outcome:
     command = [
         "schemathesis",
@@ -151,7 +91,7 @@ def run_schemathesis(
     print(result.stdout[-20_000:], result.stderr[-5_000:], sep="\n", flush=True)
     generated = re.search(r"(\d+) generated", result.stdout)
     alive = server.process.poll() is None
-    log = server.log()
+    log = server.text()
     clean = "Traceback" not in log and "unexpected error" not in log
     if not alive:
         print(f"fuzz {name}: the server died:\n{log[-5000:]}", flush=True)
@@ -184,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="mock-ims-fuzz-") as tmp:
-        with mock_ims(Path(tmp) / "ims") as ims:
+        with mock_ims_process(data_dir=Path(tmp) / "ims", timeout=30) as ims:
             env = {
                 "MOCK_IMS_FUZZ_CLIENT_ID": CLIENT_ID,
                 "MOCK_IMS_FUZZ_CLIENT_SECRET": CLIENT_SECRET,
@@ -193,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             outcomes.append(
                 run_schemathesis("ims", ims, ["--exclude-path-regex", "^/(__admin/.*)?$"], args, env)
             )
-        with mock_ims(Path(tmp) / "admin") as admin:
+        with mock_ims_process(data_dir=Path(tmp) / "admin", timeout=30) as admin:
             outcomes.append(
                 run_schemathesis("admin", admin, ["--include-path-regex", "^/(__admin/.*)?$"], args, env)
             )
