@@ -15,6 +15,7 @@ from html import escape
 from mock_ims import jws
 from mock_ims.clock import to_iso
 from mock_ims.config import ClientConfig, UserConfig
+from mock_ims.faults import FAULT_RULE_FIELDS
 from mock_ims.pages import MOCK_BANNER
 from mock_ims.store import Doc
 from mock_ims.tokens import TokenRecord
@@ -22,20 +23,7 @@ from mock_ims.tokens import TokenRecord
 RAW_PREFIX_LENGTH = 12
 OUTCOMES = ("ok", "refused", "fault")
 FILTER_NAMES = ("endpoint", "client", "user", "outcome")
-FAULT_FIELDS = (
-    "id",
-    "endpoint",
-    "status",
-    "body",
-    "headers",
-    "delay",
-    "hang",
-    "times",
-    "client_id",
-    "grant_type",
-    "scenario",
-    "created",
-)
+FAULT_FIELDS = ("id", *(name for name in FAULT_RULE_FIELDS if name != "id"))
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f4f4;margin:0;color:#222;font-size:14px}

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from starlette.requests import Request
@@ -144,6 +144,10 @@ class FaultRule:
             client_id=data.get("client_id"),
             grant_type=data.get("grant_type"),
         )
+
+
+# Every field of a rule as the admin API answers it (`asdict`), in declaration order.
+FAULT_RULE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FaultRule))
 
 
 class Faults:

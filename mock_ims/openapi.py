@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from mock_ims.admin.clock import MAX_ADVANCE_SECONDS
 from mock_ims.clock import CLOCK_RANGE
 from mock_ims.config import MAX_LIFETIME_SECONDS
+from mock_ims.faults import FAULT_RULE_FIELDS
 from mock_ims.store import KINDS
 from mock_ims.version import __version__
 
@@ -1471,20 +1472,7 @@ def control_schemas() -> dict[str, Schema]:
             "id": string,
             "created": string,
         },
-        "required": [
-            "endpoint",
-            "status",
-            "body",
-            "headers",
-            "delay",
-            "hang",
-            "times",
-            "client_id",
-            "grant_type",
-            "scenario",
-            "id",
-            "created",
-        ],
+        "required": list(FAULT_RULE_FIELDS),
         "additionalProperties": False,
     }
     token_view: Schema = {
