@@ -7,18 +7,15 @@ against its published schema, junit.xml as JUnit XML, report.html in a real Chro
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
 from playwright.sync_api import Page
 
 from conformance.checks import REGISTRY
+from tests.helpers.conformance_runs import SuiteRun, run_conformance
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
@@ -26,56 +23,29 @@ SCHEMA = ROOT / "conformance" / "reports" / "results.schema.json"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.CompletedProcess[str], Path]]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     report = Path(tmp_path_factory.mktemp("conformance")) / "report"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "run",
-            "--config",
-            str(ROOT / "examples" / "reference-client.toml"),
-            "--report-dir",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    yield result, report
+    return run_conformance(ROOT / "examples" / "reference-client.toml", report)
 
 
-def results(report: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((report / "results.json").read_text())
-    return data
+def test_every_check_passes_on_the_reference_client(run: SuiteRun) -> None:
+    assert (run.report / "results.json").is_file(), run.output()
+    assert run.verdicts == dict.fromkeys(REGISTRY, "PASS"), run.output()
+    assert run.process.returncode == 0
+    assert "result: PASSED" in run.process.stdout
 
 
-def test_every_check_passes_on_the_reference_client(
-    run: tuple[subprocess.CompletedProcess[str], Path],
-) -> None:
-    result, report = run
-    assert (report / "results.json").is_file(), result.stdout + result.stderr
-    verdicts = {r["id"]: r["verdict"] for r in results(report)["results"]}
-    assert verdicts == dict.fromkeys(REGISTRY, "PASS"), result.stdout + result.stderr
-    assert result.returncode == 0
-    assert "result: PASSED" in result.stdout
-
-
-def test_progress_is_shown_as_checks_run(run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    result, _ = run
+def test_progress_is_shown_as_checks_run(run: SuiteRun) -> None:
     for check_id in REGISTRY:
-        assert f" {check_id} " in result.stderr or f" {check_id}  " in result.stderr
+        assert f" {check_id} " in run.process.stderr or f" {check_id}  " in run.process.stderr
 
 
-def test_results_json_follows_its_schema(run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    _, report = run
-    jsonschema.validate(results(report), json.loads(SCHEMA.read_text()))
+def test_results_json_follows_its_schema(run: SuiteRun) -> None:
+    jsonschema.validate(run.results, json.loads(SCHEMA.read_text()))
 
 
-def test_junit_xml_has_one_testcase_per_check(run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    _, report = run
-    root = ET.parse(report / "junit.xml").getroot()
+def test_junit_xml_has_one_testcase_per_check(run: SuiteRun) -> None:
+    root = ET.parse(run.report / "junit.xml").getroot()
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     assert len(suites) == 1
     suite = suites[0]
@@ -87,11 +57,8 @@ def test_junit_xml_has_one_testcase_per_check(run: tuple[subprocess.CompletedPro
         assert not case.findall("failure") and not case.findall("error")
 
 
-def test_the_html_report_shows_every_check(
-    page: Page, run: tuple[subprocess.CompletedProcess[str], Path]
-) -> None:
-    _, report = run
-    page.goto((report / "report.html").as_uri())
+def test_the_html_report_shows_every_check(page: Page, run: SuiteRun) -> None:
+    page.goto((run.report / "report.html").as_uri())
     assert page.inner_text("#status") == "PASSED"
     for check_id in REGISTRY:
         verdict = page.get_attribute(f'[id="check-{check_id}"]', "data-verdict")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pytest
 from conformance.checks import REGISTRY
 from conformance.model import Severity
 from tests.conformance.twins import TWINS
+from tests.helpers.conformance_runs import SuiteRun, run_conformance
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
@@ -83,8 +83,15 @@ def description(name: str) -> str:
 @dataclass
 class TwinRun:
     name: str
-    process: subprocess.CompletedProcess[str]
-    verdicts: dict[str, str]
+    run: SuiteRun
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return self.run.verdicts
+
+    @property
+    def process(self) -> subprocess.CompletedProcess[str]:
+        return self.run.process
 
     def explain(self) -> str:
         return f"{self.name}: exit {self.process.returncode}\n{self.process.stderr[-6000:]}"
@@ -94,18 +101,7 @@ def run_suite(name: str, work: Path) -> TwinRun:
     work.mkdir(parents=True)
     config = work / "partner.toml"
     config.write_text(description(name), "utf-8")
-    report = work / "report"
-    process = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--config", str(config), "--report-dir", str(report)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    results = report / "results.json"
-    verdicts = {}
-    if results.is_file():
-        verdicts = {r["id"]: r["verdict"] for r in json.loads(results.read_text("utf-8"))["results"]}
-    return TwinRun(name, process, verdicts)
+    return TwinRun(name, run_conformance(config, work / "report"))
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@ exactly as it judges the same app pointed at the mock's base URL: same checks, s
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers.conformance_runs import run_conformance
 
 pytestmark = pytest.mark.browser
 
@@ -19,17 +18,7 @@ BASE_URL_ENV = 'env = { IMS_BASE_URL = "{ims_url}", LIGHTROOM_BASE_URL = "{light
 
 
 def run_suite(config: Path, report: Path) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--config", str(config), "--report-dir", str(report)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=EXAMPLES,
-        check=False,
-    )
-    assert (report / "results.json").is_file(), result.stdout + result.stderr
-    results: dict[str, Any] = json.loads((report / "results.json").read_text())
-    return results
+    return run_conformance(config, report, cwd=EXAMPLES).results
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, str]:
