@@ -73,11 +73,6 @@ def rss_mb(pid: int) -> float:
     return _status_kib(pid, "VmRSS") * 1024 / 1e6
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The highest resident set size the process has had, in MB."""
-    return _status_kib(pid, "VmHWM") * 1024 / 1e6
-
-
 @dataclass(frozen=True)
 class Usage:
     """What a process tree used over a window of wall time."""

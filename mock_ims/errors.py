@@ -93,12 +93,6 @@ class LoginRequiredError(OAuthError):
     error = "login_required"
 
 
-class UnsupportedTokenTypeError(OAuthError):
-    """RFC 7009 §2.2.1: revocation of this token type is not supported."""
-
-    error = "unsupported_token_type"
-
-
 class InvalidTokenError(OAuthError):
     """RFC 6750 §3.1: the bearer token is missing, malformed, expired or revoked (401)."""
 
@@ -111,13 +105,6 @@ class InsufficientScopeError(OAuthError):
 
     error = "insufficient_scope"
     status_code: int = 403
-
-
-class ServerError(OAuthError):
-    """IMS `internal_error`-style failure; only ever produced by an injected fault."""
-
-    error = "server_error"
-    status_code: int = 500
 
 
 class AuthorizationRedirect(Exception):

@@ -30,7 +30,6 @@ MULTIPART = "multipart/form-data"
 class Params:
     values: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # name -> "query" | "body"
-    auth_scheme: str | None = None
     basic: tuple[str, str] | None = None
     bearer: str | None = None
 
@@ -136,7 +135,6 @@ def _authorization(params: Params, header: str | None) -> None:
     if not header:
         return
     scheme, _, credentials = header.strip().partition(" ")
-    params.auth_scheme = scheme
     credentials = credentials.strip()
     if scheme.lower() == "basic":
         try:
