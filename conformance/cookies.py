@@ -166,6 +166,39 @@ def scan_cookies(cookies: Sequence[Mapping[str, Any]], needles: Sequence[Needle]
     return findings
 
 
+_CHUNK_SUFFIX = re.compile(r"[._-]?(?:c|chunk|part)?\d+$", re.IGNORECASE)
+
+
+def _natural(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def scan_split_cookies(cookies: Sequence[Mapping[str, Any]], needles: Sequence[Needle]) -> list[Finding]:
+    """Secrets split across several cookies (`at.0`, `at.1`, ...; ASP.NET's `nameC1`, `nameC2`):
+    the values of each family of chunked names, and of all of a site's cookies, joined in name
+    order, then decoded as one cookie value."""
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for cookie in cookies:
+        site = (str(cookie.get("domain", "")), str(cookie.get("path", "")))
+        name = str(cookie.get("name", ""))
+        groups.setdefault((*site, _CHUNK_SUFFIX.sub("", name) + "*"), []).append(cookie)
+        groups.setdefault((*site, "*"), []).append(cookie)
+    findings: list[Finding] = []
+    for (domain, path, family), members in groups.items():
+        if len(members) < 2:
+            continue
+        members = sorted(members, key=lambda c: _natural(str(c.get("name", ""))))
+        names = "+".join(str(c.get("name", "")) for c in members)
+        joined = "".join(str(c.get("value", "")) for c in members)
+        where = f"cookies {names} on {domain}{path}, joined"
+        findings += _once_per_secret(
+            [(f"{where} ({how})", data) for how, data in decode_cookie(family, joined)]
+            + [(f"{where} (as stored)", joined.encode("utf-8"))],
+            needles,
+        )
+    return findings
+
+
 def scan_web_storage(
     kind: str, items: Mapping[str, str], origin: str, needles: Sequence[Needle]
 ) -> list[Finding]:
@@ -184,11 +217,14 @@ def scan_web_storage(
 
 
 def _once_per_secret(forms: Sequence[tuple[str, bytes]], needles: Sequence[Needle]) -> list[Finding]:
-    reported: set[str] = set()
-    findings: list[Finding] = []
-    for location, data in forms:
+    """One finding per secret, from the first form that shows it; but a token stored as it is
+    (the last form, "as stored", and raw) is reported so, not as its own decoded payload."""
+    best: dict[str, tuple[int, int, Finding]] = {}
+    for order, (location, data) in enumerate(forms):
         for finding in scan_bytes(data, needles, location, offsets=False):
-            if finding.secret_label not in reported:
-                reported.add(finding.secret_label)
-                findings.append(finding)
-    return findings
+            stored_raw = order == len(forms) - 1 and finding.encoding == "raw"
+            rank = (0 if stored_raw else 1, order)
+            kept = best.get(finding.secret_label)
+            if kept is None or rank < kept[:2]:
+                best[finding.secret_label] = (*rank, finding)
+    return [finding for _, _, finding in sorted(best.values(), key=lambda kept: kept[:2])]

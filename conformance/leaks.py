@@ -4,8 +4,11 @@ The mock knows every token it issued to the partner, so the storage checks never
 looks like a token: they search for those exact values (`Secret`) in each way a program might
 write them down (`Needle`): raw, base64 and base64url (padded, unpadded, and inside a larger
 base64 blob at any alignment), hex, URL-encoded, JSON-escaped, UTF-16 and, for JWTs, the
-payload and signature segments on their own. `scan_bytes` also decodes runs of base64 it meets
-and searches the decoded bytes, one level deep, which catches JSON-in-base64 session blobs.
+payload and signature segments on their own, each also decoded and written down again (the
+signature's bytes as hex, the payload's JSON as it is): finding one segment is finding the token.
+`scan_bytes` also decodes runs of base64 it meets and searches the decoded bytes, one level
+deep, which catches JSON-in-base64 session blobs, and opens gzip, zlib, bz2 and xz content
+(`compressed.py`), so a compressed log or a compressed blob in a cookie is read too.
 
 Matching is `bytes.find` per pattern: CPython's search skips ahead on long patterns, so a few
 hundred tokens' worth of patterns go through tens of megabytes in about a second.
@@ -19,14 +22,17 @@ import json
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from urllib.parse import quote, quote_plus
+
+from conformance import compressed
 
 # Anything shorter would match by accident; real tokens are hundreds of characters.
 MIN_SECRET_LENGTH = 8
 MIN_SEGMENT_LENGTH = 16  # JWT payload/signature segments searched on their own
 BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{40,}={0,2}")
+MAX_DEPTH = 3  # compressed inside compressed inside ...: deeper than any real storage nests
 EXCERPT_CONTEXT = 40  # bytes of context either side of a hit
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
 _JWT_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
@@ -108,10 +114,22 @@ def _encodings(value: str) -> Iterable[tuple[str, bytes]]:
     if segments:
         # Not the header: it is the same for every token of a kind, so finding it proves nothing.
         _, payload, signature = segments
-        if len(payload) >= MIN_SEGMENT_LENGTH:
-            yield "jwt-payload", payload.encode("ascii")
-        if len(signature) >= MIN_SEGMENT_LENGTH:
-            yield "jwt-signature", signature.encode("ascii")
+        for name, segment in (("jwt-payload", payload), ("jwt-signature", signature)):
+            if len(segment) >= MIN_SEGMENT_LENGTH:
+                yield name, segment.encode("ascii")
+                yield from _segment_forms(name, decode_base64(segment.encode("ascii")) or b"")
+
+
+def _segment_forms(name: str, decoded: bytes) -> Iterable[tuple[str, bytes]]:
+    """A JWT segment decoded and written down another way: the payload's JSON as it is, the
+    signature's bytes in hex or standard base64 (a program that "splits and encodes" a token)."""
+    if len(decoded) < MIN_SEGMENT_LENGTH:
+        return
+    yield f"{name}, decoded", decoded
+    yield f"{name} as hex", decoded.hex().encode("ascii")
+    yield f"{name} as hex (upper case)", decoded.hex().upper().encode("ascii")
+    yield f"{name} as base64", base64.b64encode(decoded)
+    yield f"{name} as base64 (unpadded)", base64.b64encode(decoded).rstrip(b"=")
 
 
 def _base64_forms(raw: bytes, name: str, encode: Callable[[bytes], bytes]) -> Iterable[tuple[str, bytes]]:
@@ -238,9 +256,10 @@ def _decoded_runs(data: bytes, direct: Sequence[_Hit], shortest: int) -> tuple[b
 
 
 def scan_bytes(
-    data: bytes, needles: Sequence[Needle], location: str, *, offsets: bool = True
+    data: bytes, needles: Sequence[Needle], location: str, *, offsets: bool = True, depth: int = 0
 ) -> list[Finding]:
-    """Every secret in `data`, directly or inside a base64 run (decoded one level deep).
+    """Every secret in `data`, directly, inside a base64 run (decoded one level deep), or
+    inside a compressed stream (opened, and searched the same way, up to `MAX_DEPTH` levels).
 
     `location` names the data ("file var/app.log"); with `offsets` each finding's location
     adds the byte offset and line number of the hit.
@@ -260,7 +279,12 @@ def scan_bytes(
         )
         for hit in direct.hits
     ]
+    findings += _inside_compressed(data, needles, location, offsets, depth, zlib_at_start=True)
     buffer, runs = _decoded_runs(data, direct.hits, shortest)
+    for run in runs:
+        decoded = buffer[run.decoded_at : run.decoded_at + run.decoded_length]
+        where = f"{_where(data, run.start, location, offsets)}, in a base64 run of {run.length} characters"
+        findings += _inside_compressed(decoded, needles, where, False, depth, zlib_at_start=True)
     run_starts = [run.decoded_at for run in runs]
     inner = _Index(_hits(buffer, needles))
     for hit in inner.hits:
@@ -281,6 +305,19 @@ def scan_bytes(
                 _excerpt(buffer, hit, inner, within=(run.decoded_at, run.decoded_at + run.decoded_length)),
             )
         )
+    return findings
+
+
+def _inside_compressed(
+    data: bytes, needles: Sequence[Needle], location: str, offsets: bool, depth: int, *, zlib_at_start: bool
+) -> list[Finding]:
+    if depth >= MAX_DEPTH:
+        return []
+    findings: list[Finding] = []
+    for stream in compressed.streams(data, zlib_at_start=zlib_at_start):
+        where = f"{_where(data, stream.offset, location, offsets)}, {stream.format}-compressed"
+        for finding in scan_bytes(stream.content, needles, where, offsets=True, depth=depth + 1):
+            findings.append(replace(finding, encoding=f"{finding.encoding} inside {stream.format}"))
     return findings
 
 

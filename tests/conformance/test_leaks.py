@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import base64
+import bz2
+import gzip
 import json
+import lzma
+import zlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
+from conformance import compressed
 from conformance.leaks import Finding, Secret, needles_for, scan_bytes, scan_text
 from tests.helpers import issued
 from tests.helpers.flows import tokens_for
@@ -72,6 +78,74 @@ def test_a_jwt_segment_stored_on_its_own_is_found(segment: int, encoding: str) -
     data = f"sig={token.value.split('.')[segment]}\n".encode()
     finding = only(scan_bytes(data, needles_for([token]), "file var/rt"))
     assert (finding.secret_label, finding.encoding) == ("refresh_token", encoding)
+
+
+def _segment_bytes(token: Secret, index: int) -> bytes:
+    segment = token.value.split(".")[index]
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+@pytest.mark.parametrize(
+    ("segment", "write", "encoding"),
+    [
+        (2, lambda b: b.hex(), "jwt-signature as hex"),
+        (2, lambda b: b.hex().upper(), "jwt-signature as hex (upper case)"),
+        (2, lambda b: base64.b64encode(b).decode(), "jwt-signature as base64"),
+        (1, lambda b: b.decode(), "jwt-payload, decoded"),
+        (1, lambda b: b.hex(), "jwt-payload as hex"),
+    ],
+)
+def test_a_jwt_segment_decoded_and_written_down_again_is_that_token(
+    segment: int, write: Callable[[bytes], str], encoding: str
+) -> None:
+    # "Splitting and hex-encoding" a token is no protection: the signature alone is the token's.
+    token = issued.secret("access_token")
+    data = f"header=...\npart={write(_segment_bytes(token, segment))}\n".encode()
+    finding = only(scan_bytes(data, needles_for([token]), "file var/sessions.txt"))
+    assert (finding.secret_label, finding.encoding) == ("access_token", encoding)
+
+
+def _gzip_flushed_not_closed(data: bytes) -> bytes:
+    """What a log writer that flushes each line but never closes leaves on disk: no trailer."""
+    compressor = zlib.compressobj(wbits=31)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+@pytest.mark.parametrize(
+    ("name", "pack"),
+    [
+        ("gzip", gzip.compress),
+        ("gzip", _gzip_flushed_not_closed),
+        ("gzip", lambda d: gzip.compress(b"first line\n") + gzip.compress(d)),  # an appended member
+        ("zlib", zlib.compress),
+        ("bz2", bz2.compress),
+        ("xz", lzma.compress),
+    ],
+)
+def test_a_token_in_compressed_content_is_found(name: str, pack: Callable[[bytes], bytes]) -> None:
+    token = issued.secret("refresh_token")
+    data = pack(f"2026-12-03 POST /ims/token/v3 -> {json.dumps({'refresh_token': token.value})}\n".encode())
+    finding = only(scan_bytes(data, needles_for([token]), "file var/access.log.gz"))
+    assert finding.encoding == f"raw inside {name}"
+    assert finding.location.startswith("file var/access.log.gz at byte ")
+    assert f"{name}-compressed" in finding.location
+
+
+def test_compressed_content_inside_base64_inside_a_file_is_found() -> None:
+    token = issued.secret("access_token")
+    blob = base64.b64encode(gzip.compress(json.dumps({"at": token.value}).encode())).decode()
+    finding = only(scan_text(f'{{"session": "{blob}"}}', needles_for([token]), "file var/s.json"))
+    assert finding.encoding == "raw inside gzip"
+
+
+def test_a_decompression_bomb_is_read_only_up_to_its_bound() -> None:
+    bomb = gzip.compress(b"\0" * (compressed.MAX_DECOMPRESSED + 1024 * 1024))
+    (stream,) = compressed.streams(bomb)
+    assert len(stream.content) == compressed.MAX_DECOMPRESSED
+
+
+def test_random_bytes_with_a_chance_magic_number_are_no_stream() -> None:
+    assert compressed.streams(b"\x1f\x8b\x08" + bytes(range(256)) * 4) == []
 
 
 @pytest.mark.parametrize("kind", ["authorization_code", "access_token", "refresh_token", "id_token"])
