@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import socket
 import sys
@@ -11,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Browser
+
+from conformance.browsing import BrowserSession, BrowsingRecord
 from conformance.config import PartnerConfig
 from conformance.partner import PartnerProcess, wait_until_answering
 from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
@@ -57,7 +61,20 @@ class Harness:
     owned_mock: MockIMS | None = None
     process: PartnerProcess | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the run itself, shown in every report
     interception: Interception | None = None  # real_hostnames: the proxy the partner goes through
+    browsing: list[BrowsingRecord] = field(default_factory=list)  # every browser context, as it closed
+
+    def browser_session(self, browser: Browser, name: str) -> BrowserSession:
+        """A fresh browser context for a probe; what it saw joins `browsing` when it closes."""
+        return BrowserSession(
+            browser,
+            name,
+            self.report_dir,
+            self.browser_proxy,
+            records=self.browsing,
+            skip_origins=(self.ims.url, self.ims_url),
+        )
 
     @property
     def ims_url(self) -> str:
@@ -153,6 +170,7 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
     if partner.port == 0:
         partner = partner.with_port(free_port())
     owned: MockIMS | None = None
+    warnings: list[str] = []
     if partner.ims.url:
         ims = ImsClient(partner.ims.url, admin_token=partner.ims.admin_token)
         client_id = partner.ims.client_id or ""
@@ -165,11 +183,19 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
             ) from exc
         client_secret = partner.ims.client_secret or registered.client_secret or ""
         _ensure_users(ims)
+        if not partner.ims.admin_token:
+            warnings.append(
+                f"the mock at {partner.ims.url} has no admin token, so the app under test could have "
+                "changed the journal, clock or faults this report is built on; start it with "
+                "--admin-token and set [ims] admin_token"
+            )
     else:
-        owned = MockIMS(_mock_config(partner)).start()
+        # The suite's own mock: its control plane answers only to this run, so the app cannot
+        # erase or rewrite the evidence (the journal) it is judged on.
+        owned = MockIMS(_mock_config(partner), admin_token=secrets.token_urlsafe(32)).start()
         ims = owned
         client_id, client_secret = partner.client.client_id, partner.client.client_secret
-    harness = Harness(partner, report_dir, ims, client_id, client_secret, owned_mock=owned)
+    harness = Harness(partner, report_dir, ims, client_id, client_secret, owned_mock=owned, warnings=warnings)
     if partner.real_hostnames and owned is not None:
         harness.interception = owned.intercept(data_dir=report_dir / "mock-ims")
         harness.notes.append(

@@ -8,6 +8,7 @@ from typing import Any
 from playwright.sync_api import Browser
 
 from conformance import probes
+from conformance.browsing import BrowsingRecord
 from conformance.harness import Harness
 
 Probe = Callable[[Harness, Browser], Any]
@@ -67,6 +68,26 @@ class Observations:
 
     def has(self, name: str) -> bool:
         return name in self._results
+
+    def browsing(self) -> list[BrowsingRecord]:
+        """What every browser context of the run saw, as it closed (prefilled: `extra["browsing"]`)."""
+        if self.harness is None:
+            records: list[BrowsingRecord] = self.extra.get("browsing", [])
+            return list(records)
+        return list(self.harness.browsing)
+
+    def issued_tokens(self) -> list[dict[str, Any]]:
+        """Every code and token the mock issued to the partner's client: `id`, `kind`, `raw`, ...
+        (prefilled: `extra["tokens"]`)."""
+        if self.harness is None:
+            tokens: list[dict[str, Any]] = self.extra.get("tokens", [])
+            return list(tokens)
+        return self.harness.ims.tokens.list(client_id=self.harness.client_id)
+
+    def kinds_issued(self, journal: list[dict[str, Any]]) -> set[str]:
+        """The kinds of token the mock issued in the requests of `journal` ("refresh_token", ...)."""
+        ids = {token_id for entry in journal for token_id in entry.get("issued") or []}
+        return {str(t["kind"]) for t in self.issued_tokens() if t.get("id") in ids}
 
     # Typed shortcuts for the checks.
     @property

@@ -22,6 +22,7 @@ from conformance.config import Action
 from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
 
 IMS_WAIT_MS = 15_000
+LOGOUT_FAILED = "logout failed"
 
 
 class ProbeError(RuntimeError):
@@ -181,7 +182,7 @@ def login(
     harness: Harness, browser: Browser, name: str, *, user: TestUser = VICTIM
 ) -> tuple[LoginRun, BrowserSession]:
     """A complete sign-in; the session stays open for what the caller does next."""
-    session = BrowserSession(browser, name, harness.report_dir, harness.browser_proxy)
+    session = harness.browser_session(browser, name)
     run = LoginRun(name=name, user=user)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
@@ -206,7 +207,7 @@ def login(
 
 def finish(run: LoginRun, session: BrowserSession) -> LoginRun:
     run.browser = session.state()
-    run.trace = session.close()
+    run.trace = session.close(state=run.browser)
     return run
 
 
@@ -239,7 +240,7 @@ def logout(harness: Harness, browser: Browser) -> tuple[LoginRun, list[dict[str,
                 session.page.wait_for_load_state("load")
             visit = session.visit("after-logout")
         except PlaywrightError as exc:
-            run.error = f"logout failed: {str(exc).splitlines()[0]}"
+            run.error = f"{LOGOUT_FAILED}: {str(exc).splitlines()[0]}"
         journal = harness.journal_since(mark)
     run.trace = session.close()
     return run, journal, visit
@@ -276,7 +277,7 @@ def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> 
     """The victim starts a sign-in; a callback arrives with the attacker's code and a forged
     state (or none): RFC 6749 §10.12 login CSRF."""
     name = "forged-state" if with_state else "missing-state"
-    session = BrowserSession(browser, name, harness.report_dir, harness.browser_proxy)
+    session = harness.browser_session(browser, name)
     mark = harness.journal_mark()
     start_login(session, harness)
     code, code_id = _attacker_code(harness)
@@ -289,7 +290,7 @@ def forged_callback(harness: Harness, browser: Browser, *, with_state: bool) -> 
 def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback:
     """Browser A's genuine state, delivered in browser B with the attacker's code."""
     mark = harness.journal_mark()
-    first = BrowserSession(browser, "state-owner", harness.report_dir, harness.browser_proxy)
+    first = harness.browser_session(browser, "state-owner")
     ims_page = start_login(first, harness)
     state = parse_qs(urlsplit(ims_page).query).get("state", [None])[0]
     if state is None:
@@ -298,7 +299,7 @@ def other_session_callback(harness: Harness, browser: Browser) -> ForgedCallback
     first.close(keep_trace=False)
     if not state:
         raise ProbeError("the partner's authorize request carried no state, so there is none to carry over")
-    victim = BrowserSession(browser, "other-session", harness.report_dir, harness.browser_proxy)
+    victim = harness.browser_session(browser, "other-session")
     start_login(victim, harness)
     code, code_id = _attacker_code(harness)
     url = _with_params(harness.partner.redirect_uri, {"code": code, "state": state})
@@ -319,7 +320,7 @@ def replayed_callback(harness: Harness, browser: Browser) -> tuple[LoginRun, For
 
 
 def denied_login(harness: Harness, browser: Browser) -> LoginRun:
-    session = BrowserSession(browser, "access-denied", harness.report_dir, harness.browser_proxy)
+    session = harness.browser_session(browser, "access-denied")
     run = LoginRun(name="access-denied", user=VICTIM)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
@@ -376,7 +377,7 @@ def refresh(harness: Harness, browser: Browser) -> RefreshRun:
     with real_time_afterwards(harness):
         _expire_twice(harness, session, run, result)
     result.browser = session.state()
-    run.trace = session.close()
+    run.trace = session.close(state=result.browser)
     return result
 
 

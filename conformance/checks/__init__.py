@@ -9,8 +9,8 @@ __all__ = ["REGISTRY", "Check", "Judgement", "ordered"]
 
 del authorize, errors, exchange, logout, profile, refresh, state, storage
 
-# The order of DESIGN.md §4, except that the storage and browser checks come last: they look
-# for every token the run produced.
+# The order of the original design, except that the storage and browser checks come last: they
+# look for every token the run produced, in everything every probe's browser saw.
 ORDER = (
     "scope.required",
     "scope.format",
@@ -22,7 +22,7 @@ ORDER = (
     "state.bound-to-session",
     "state.single-use",
     "code.exchange",
-    "secret.not-in-browser",
+    "code.redirect-uri",
     "secret.not-in-url",
     "pkce.s256",
     "profile.shown",
@@ -36,12 +36,14 @@ ORDER = (
     "logout.revokes",
     "storage.written",
     "storage.encrypted",
+    "secret.not-in-browser",
     "browser.no-tokens",
 )
+LAST = 4  # the storage and browser checks at the end of ORDER
 
 
 def ordered() -> list[Check]:
     """Every registered check, in run order (a check missing from ORDER runs before storage)."""
     known = [REGISTRY[i] for i in ORDER if i in REGISTRY]
     extra = [c for c in REGISTRY.values() if c.id not in ORDER]
-    return known[:-3] + extra + known[-3:]
+    return known[:-LAST] + extra + known[-LAST:]

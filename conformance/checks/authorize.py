@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks.base import Judgement, check, failed, journal_evidence, passed, warned
+from conformance.config import REQUIRED_SCOPES
 from conformance.model import Severity
 from conformance.observations import Observations
 from mock_ims.scopes import ScopeError, parse_scope
-
-REQUIRED_SCOPES = ("openid", "AdobeID", "lr_partner_apis")
 
 
 def _authorize_or_error(obs: Observations) -> tuple[dict[str, Any] | None, Judgement | None]:

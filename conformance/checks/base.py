@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.leaks import Finding
 from conformance.model import Evidence, Severity, Verdict
 
 
@@ -32,6 +33,12 @@ def warned(summary: str, **kwargs: Any) -> Judgement:
 
 def skipped(summary: str, **kwargs: Any) -> Judgement:
     return Judgement(Verdict.SKIP, summary, **kwargs)
+
+
+def errored(summary: str, **kwargs: Any) -> Judgement:
+    """The suite could not judge: what it needed to see did not happen for a reason of its own
+    (a page that never answered, a place it could not read)."""
+    return Judgement(Verdict.ERROR, f"could not judge: {summary}", **kwargs)
 
 
 def missed(severity: Severity, summary: str, **kwargs: Any) -> Judgement:
@@ -103,3 +110,15 @@ def screenshot_evidence(title: str, path: str | None) -> list[Evidence]:
 
 def note(title: str, data: Any) -> Evidence:
     return Evidence("note", title, data)
+
+
+def findings_evidence(title: str, findings: list[Finding]) -> Evidence:
+    """Where secrets were found: which one (by label, never the value), how encoded, where."""
+    return Evidence(
+        "storage",
+        title,
+        [
+            {"token": f.secret_label, "encoding": f.encoding, "location": f.location, "excerpt": f.excerpt}
+            for f in findings
+        ],
+    )

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
-from urllib.parse import quote, quote_plus
 
-from conformance.checks.base import Judgement, check, failed, journal_evidence, note, passed, warned
-from conformance.model import Evidence, Severity
+from conformance.checks.base import (
+    Judgement,
+    check,
+    errored,
+    failed,
+    findings_evidence,
+    journal_evidence,
+    note,
+    passed,
+    skipped,
+    warned,
+)
+from conformance.exposure import scan_browsing
+from conformance.leaks import Needle, Secret, needles_for
+from conformance.model import Severity
 from conformance.observations import Observations
 
 PROMPT_SECONDS = 30
@@ -64,6 +75,30 @@ def redeem_the_code_from_the_backend(obs: Observations) -> Judgement:
 
 
 @check(
+    "code.redirect-uri",
+    severity=Severity.RECOMMENDED,
+    requirement="RFC 6749 §4.1.3 (redirect_uri repeated on the token request when the authorization request had one)",
+    description="The token request repeats the redirect_uri of the authorization request (IMS tolerates its absence).",
+    probes=("login",),
+)
+def repeat_the_redirect_uri(obs: Observations) -> Judgement:
+    redemptions = obs.login.redemptions()
+    if not redemptions:
+        return skipped(
+            "the partner redeemed no code, so there is no token request to look at (see code.exchange)"
+        )
+    evidence = [journal_evidence("token requests for the login's code", redemptions)]
+    omitted = [e for e in redemptions if "redirect_uri_omitted" in (e.get("notes") or [])]
+    if omitted:
+        return warned(
+            "the token request has no redirect_uri (IMS accepts that; RFC 6749 §4.1.3 asks for it)",
+            expected="redirect_uri equal to the authorization request's",
+            evidence=evidence,
+        )
+    return passed(f"{len(redemptions)} token request(s), each repeating redirect_uri", evidence=evidence)
+
+
+@check(
     "secret.not-in-url",
     severity=Severity.RECOMMENDED,
     requirement="RFC 6749 §2.3.1 (credentials must not be sent in the request URI)",
@@ -72,64 +107,35 @@ def redeem_the_code_from_the_backend(obs: Observations) -> Judgement:
 )
 def keep_the_secret_out_of_urls(obs: Observations) -> Judgement:
     run = obs.login
-    in_query = [e for e in run.journal if "client_secret_in_query" in (e.get("notes") or [])]
+    authenticated = [e for e in run.journal if e.get("auth") not in (None, "none")]
+    if not authenticated:
+        return skipped("the partner sent no request with client authentication during the sign-in")
+    in_query = [e for e in authenticated if "client_secret_in_query" in (e.get("notes") or [])]
     if in_query:
         return warned(
             "the client secret was sent in the query string",
             expected="HTTP Basic or a form body",
             evidence=[journal_evidence("requests with the secret in the URL", in_query)],
         )
-    return passed("the client secret never appeared in a URL the mock saw")
+    return passed(
+        f"{len(authenticated)} authenticated request(s) ({', '.join(sorted({str(e.get('auth')) for e in authenticated}))}), "
+        "none with the secret in the URL",
+        evidence=[journal_evidence("requests with client authentication", authenticated)],
+    )
 
 
-def _secret_needles(client_id: str, secret: str) -> dict[str, str]:
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    needles = {
-        "raw": secret,
-        "HTTP Basic credentials": basic,
-        "base64": base64.b64encode(secret.encode()).decode(),
-    }
-    for label, encoded in (("URL-encoded", quote(secret, safe="")), ("form-encoded", quote_plus(secret))):
-        if encoded != secret:
-            needles[label] = encoded
-    return needles
-
-
-def find_secret(obs: Observations, client_id: str, secret: str) -> list[dict[str, str]]:
-    """Every place in the browser's view (network, cookies, web storage) where the secret shows."""
-    needles = _secret_needles(client_id, secret)
-    hits: list[dict[str, str]] = []
-    runs = [obs.login]
-
-    def look(where: str, text: str | None) -> None:
-        if not text:
-            return
-        for label, needle in needles.items():
-            if needle in text:
-                hits.append({"where": where, "encoding": label})
-
-    for run in runs:
-        for entry in run.network:
-            look(f"URL of {entry.method} {entry.url[:120]}", entry.url)
-            look(f"request body of {entry.method} {entry.url[:120]}", entry.request_body)
-            look(f"response body of {entry.url[:120]}", entry.response_body)
-        for cookie in run.browser.cookies:
-            look(f"cookie {cookie.get('name')}", str(cookie.get("value", "")))
-        for kind, origins in (
-            ("localStorage", run.browser.local_storage),
-            ("sessionStorage", run.browser.session_storage),
-        ):
-            for origin, items in origins.items():
-                for key, value in items.items():
-                    look(f"{kind} {origin} key {key}", f"{key}={value}")
-    return hits
+def secret_needles(client_id: str, secret: str) -> list[Needle]:
+    """The secret in every encoding, and the HTTP Basic credentials it makes."""
+    return needles_for(
+        [Secret("the client secret", secret), Secret("HTTP Basic credentials", f"{client_id}:{secret}")]
+    )
 
 
 @check(
     "secret.not-in-browser",
     severity=Severity.REQUIRED,
     requirement="RFC 6749 §2.3.1, §10.1 (a confidential client keeps its secret on the server)",
-    description="The client secret never reaches the browser: pages, scripts, URLs, cookies, web storage.",
+    description="The client secret never reaches the browser: URLs, request and response headers, bodies, pages, cookies, web storage, IndexedDB, Cache Storage.",
     probes=("login",),
 )
 def keep_the_secret_on_the_server(obs: Observations) -> Judgement:
@@ -137,17 +143,28 @@ def keep_the_secret_on_the_server(obs: Observations) -> Judgement:
     secret = harness.client_secret if harness else str(obs.extra.get("client_secret", ""))
     client_id = harness.client_id if harness else str(obs.extra.get("client_id", ""))
     if not secret:
-        return failed("the suite does not know the client secret, so it cannot look for it")
-    run = obs.login
-    hits = find_secret(obs, client_id, secret)
-    scanned = note(
-        "looked at",
-        f"{len(run.network)} responses and requests, {len(run.browser.cookies)} cookies, web storage",
-    )
-    if hits:
-        return failed(
-            f"the client secret reached the browser ({len(hits)} place(s))",
-            seen=hits[0]["where"],
-            evidence=[Evidence("storage", "where the secret was seen", hits), scanned],
+        return errored("the suite does not know the client secret, so it cannot look for it")
+    try:
+        needles = secret_needles(client_id, secret)
+    except ValueError:
+        return skipped(
+            f"the client secret is {len(secret)} characters: too short to search for without false alarms"
         )
-    return passed("the client secret never reached the browser", evidence=[scanned])
+    records = obs.browsing()
+    if not records:
+        return skipped("the suite has no browsing to look at")
+    exposure = scan_browsing(records, needles)
+    looked = note("looked at", {"places": exposure.looked_at, "unread": exposure.unread})
+    if exposure.findings:
+        first = exposure.findings[0]
+        return failed(
+            f"the client secret reached the browser ({len(exposure.findings)} place(s)): {first.location}",
+            seen=first.location,
+            evidence=[findings_evidence("where the secret was seen", exposure.findings), looked],
+        )
+    if exposure.unread:
+        return errored(f"some of the browser could not be read: {exposure.unread[0]}", evidence=[looked])
+    return passed(
+        f"the client secret is in none of {exposure.summary()} of {len(records)} browser contexts",
+        evidence=[looked],
+    )

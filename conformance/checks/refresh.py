@@ -32,6 +32,26 @@ def _refresh_calls(run: RefreshRun) -> list[dict[str, Any]]:
     return [e for v in run.visits for e in v.refreshes]
 
 
+def no_refresh_token(obs: Observations, login: LoginRun) -> Judgement | None:
+    """SKIP when the sign-in before a refresh probe never got a refresh token to refresh with."""
+    if login.error:
+        return skipped(f"the sign-in before the expiry did not complete: {login.error}")
+    if not login.journal:
+        return skipped("the sign-in before the expiry reached no IMS endpoint")
+    if "refresh_token" in obs.kinds_issued(login.journal):
+        return None
+    scope = str(((login.authorize or {}).get("params") or {}).get("scope", ""))
+    why = (
+        "the app did not ask for offline_access"
+        if "offline_access" not in scope.replace(",", " ").split()
+        else ""
+    )
+    return skipped(
+        "no refresh token was ever issued" + (f": {why}" if why else ""),
+        evidence=[journal_evidence("the sign-in's requests", login.journal)],
+    )
+
+
 @check(
     "refresh.on-expiry",
     severity=Severity.REQUIRED,
@@ -41,11 +61,11 @@ def _refresh_calls(run: RefreshRun) -> list[dict[str, Any]]:
 )
 def refresh_when_the_token_expires(obs: Observations) -> Judgement:
     run = obs.refresh
-    if run.login.error:
-        return failed("the login before the refresh did not complete", seen=run.login.error)
+    if (precondition := no_refresh_token(obs, run.login)) is not None:
+        return precondition
     visit = _visit(run, "after-first-expiry")
     if visit is None:
-        return failed("the probe did not get as far as the expiry")
+        return skipped("the probe did not get as far as the expiry")
     evidence = [
         journal_evidence("requests after the access token expired", visit.journal),
         *screenshot_evidence("the page after expiry", visit.page.screenshot),
@@ -92,6 +112,8 @@ def _works_as_before(page: PageVisit, before: PageVisit | None, user: TestUser) 
 )
 def use_the_rotated_refresh_token(obs: Observations) -> Judgement:
     run = obs.refresh
+    if (precondition := no_refresh_token(obs, run.login)) is not None:
+        return precondition
     first_visit = _visit(run, "after-first-expiry")
     firsts = [e for e in (first_visit.refreshes if first_visit else []) if e.get("outcome") == "ok"]
     if not firsts:
@@ -142,27 +164,51 @@ def _rotated(entry: dict[str, Any]) -> list[str]:
 )
 def refresh_only_when_needed(obs: Observations) -> Judgement:
     run = obs.refresh
+    if (precondition := no_refresh_token(obs, run.login)) is not None:
+        return precondition
+    labels = (
+        "while-valid-1",
+        "while-valid-2",
+        "after-first-expiry",
+        "after-first-refresh",
+        "after-second-expiry",
+    )
+    visits = {label: _visit(run, label) for label in labels}
+    missing = [label for label, visit in visits.items() if visit is None or visit.page.error]
+    if missing:
+        broken = visits[missing[0]]
+        return skipped(
+            f"the probe did not load every page it needs ({', '.join(missing)})"
+            + (f": {broken.page.error}" if broken is not None and broken.page.error else "")
+        )
     early = [
         e
         for e in run.login.journal
         if e.get("endpoint") == "token" and e.get("grant_type") == "refresh_token"
     ]
     for label in ("while-valid-1", "while-valid-2", "after-first-refresh"):
-        visit = _visit(run, label)
+        visit = visits[label]
         if visit is not None:
             early += visit.refreshes
-    evidence = [journal_evidence("refreshes while the access token was valid", early)]
     if early:
-        return failed(f"{len(early)} refresh(es) while the access token was still valid", evidence=evidence)
+        return failed(
+            f"{len(early)} refresh(es) while the access token was still valid",
+            evidence=[journal_evidence("refreshes while the access token was valid", early)],
+        )
     for label in ("after-first-expiry", "after-second-expiry"):
-        visit = _visit(run, label)
+        visit = visits[label]
         if visit is not None and len(visit.refreshes) > 1:
             return failed(
                 f"{len(visit.refreshes)} refreshes for one expiry",
                 evidence=[journal_evidence("refreshes for one expiry", visit.refreshes)],
             )
-    total = len(_refresh_calls(run))
-    return passed(f"{total} refresh(es), each only after the token expired", evidence=evidence)
+    calls = _refresh_calls(run)
+    if not calls:
+        return skipped("the app never refreshed, so there was no refresh to count (see refresh.on-expiry)")
+    return passed(
+        f"{len(calls)} refresh(es) over 2 expiries and {len(labels)} page loads, none while the token was valid",
+        evidence=[journal_evidence("every refresh of the probe", calls)],
+    )
 
 
 @check(
@@ -175,8 +221,10 @@ def refresh_only_when_needed(obs: Observations) -> Judgement:
 def recover_from_a_revoked_refresh_token(obs: Observations) -> Judgement:
     login, visit = obs.get("refresh-revoked")
     login_: LoginRun = login
+    if (precondition := no_refresh_token(obs, login_)) is not None:
+        return precondition
     if visit is None:
-        return failed("the login before the revocation did not complete", seen=login_.error or "")
+        return skipped("the probe did not get as far as the revocation")
     if not _signed_in(login_):
         # Else a partner that never let the user in would "recover" from a revocation it never met.
         return failed(
@@ -191,6 +239,19 @@ def recover_from_a_revoked_refresh_token(obs: Observations) -> Judgement:
         journal_evidence("requests after revocation and expiry", visit.journal),
         *screenshot_evidence("where the user ended up", visit.page.screenshot),
     ]
+    refused = [
+        e
+        for e in visit.journal
+        if e.get("endpoint") == "token"
+        and e.get("grant_type") == "refresh_token"
+        and e.get("outcome") != "ok"
+    ]
+    if not refused:
+        return skipped(
+            "the app did not present its revoked refresh token after the expiry, so it never met the "
+            "revocation (see refresh.on-expiry)",
+            evidence=evidence,
+        )
     harness = obs.harness
     at_login = harness is not None and visit.page.url.startswith(f"{harness.ims_url}/ims/authorize")
     if visit.page.crashed:
@@ -200,7 +261,10 @@ def recover_from_a_revoked_refresh_token(obs: Observations) -> Judgement:
     if shows_user(visit.page, login_.user) and not at_login:
         return failed("the partner still shows the user as signed in", evidence=evidence)
     where = "the IMS sign-in page" if at_login else f"a page with status {visit.page.status}"
-    return passed(f"the user was sent to {where}", evidence=evidence)
+    return passed(
+        f"the refresh was refused ({refused[0].get('error')}) and the user was sent to {where}, no longer signed in",
+        evidence=evidence,
+    )
 
 
 BEARER_ENDPOINTS = ("profile", "userinfo")

@@ -12,11 +12,13 @@ import re
 from conformance.checks.base import (
     Judgement,
     check,
+    errored,
     failed,
     journal_evidence,
     note,
     passed,
     screenshot_evidence,
+    skipped,
     warned,
 )
 from conformance.model import Severity
@@ -28,21 +30,30 @@ MIN_BITS = 128
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 
 
-def estimated_bits(state: str) -> float:
-    """A generous estimate of the randomness in a state value, from its length and alphabet."""
+def alphabet_of(state: str) -> tuple[str, int]:
+    """The smallest usual alphabet the state is written in, and its size."""
     if UUID.fullmatch(state):
-        return 122.0  # a version 4 UUID has 122 random bits
+        return "a version 4 UUID", 0
     if re.fullmatch(r"[0-9]+", state):
-        alphabet = 10
-    elif re.fullmatch(r"[0-9a-fA-F]+", state):
-        alphabet = 16
-    elif re.fullmatch(r"[A-Za-z0-9]+", state):
-        alphabet = 62
-    elif re.fullmatch(r"[A-Za-z0-9_\-]+=*", state) or re.fullmatch(r"[A-Za-z0-9+/]+=*", state):
-        alphabet = 64
-    else:
-        alphabet = 95
-    return len(state.rstrip("=")) * math.log2(alphabet)
+        return "decimal digits", 10
+    if re.fullmatch(r"[0-9a-fA-F]+", state):
+        return "hex", 16
+    if re.fullmatch(r"[A-Za-z0-9]+", state):
+        return "letters and digits", 62
+    if re.fullmatch(r"[A-Za-z0-9_\-]+=*", state):
+        return "base64url", 64
+    if re.fullmatch(r"[A-Za-z0-9+/]+=*", state):
+        return "base64", 64
+    return "printable characters", 95
+
+
+def estimated_bits(state: str) -> float:
+    """An upper bound on the randomness in a state value, from its length and alphabet: what it
+    could carry if every character were random (a hash of a counter looks the same from outside)."""
+    _, size = alphabet_of(state)
+    if size == 0:
+        return 122.0  # a version 4 UUID has 122 random bits
+    return len(state.rstrip("=")) * math.log2(size)
 
 
 @check(
@@ -75,24 +86,31 @@ def send_a_state(obs: Observations) -> Judgement:
 )
 def make_the_state_unpredictable(obs: Observations) -> Judgement:
     first, second = obs.login.state, obs.second_login.state
+    if obs.login.authorize is None or obs.second_login.authorize is None:
+        return skipped("the suite did not see two authorize requests to compare (see state.present)")
     if not first or not second:
-        return failed("no state to judge", seen=f"first={first!r}, second={second!r}")
+        return failed(
+            "no state to judge: an authorize request carried none", seen=f"first={first!r}, second={second!r}"
+        )
     evidence = [note("states of two logins", {"first": first, "second": second})]
     if first == second:
         return failed("two logins sent the same state", seen=first, evidence=evidence)
     bits = min(estimated_bits(first), estimated_bits(second))
+    name, _ = alphabet_of(first)
+    measured = (
+        f"2 distinct states of {len(first)} and {len(second)} characters ({name}): "
+        f"room for at most {bits:.0f} bits"
+    )
     if bits < 64:
-        return failed(
-            f"the state carries about {bits:.0f} bits", expected=f">= {MIN_BITS} bits", evidence=evidence
-        )
+        return failed(measured, expected=f">= {MIN_BITS} bits", evidence=evidence)
     if bits < MIN_BITS:
-        return warned(
-            f"the state carries about {bits:.0f} bits", expected=f">= {MIN_BITS} bits", evidence=evidence
-        )
-    return passed(f"states differ and carry about {bits:.0f} bits", evidence=evidence)
+        return warned(measured, expected=f">= {MIN_BITS} bits", evidence=evidence)
+    return passed(
+        f"{measured} (the suite sees length and alphabet, not how the values were made)", evidence=evidence
+    )
 
 
-def _judge_forged(result: ForgedCallback, what: str, ims_url: str = "") -> Judgement:
+def _judge_forged(obs: Observations, result: ForgedCallback, what: str) -> Judgement:
     evidence = [
         note("callback delivered (code masked)", mask_location(result.callback_url)),
         journal_evidence("token requests for the attacker's code", result.redeemed),
@@ -101,22 +119,52 @@ def _judge_forged(result: ForgedCallback, what: str, ims_url: str = "") -> Judge
             "the partner's profile page afterwards", result.profile.screenshot if result.profile else None
         ),
     ]
-    if result.redeemed:
+    redeemed = [e for e in result.redeemed if e.get("outcome") == "ok"]
+    if redeemed:
         return failed(
             f"the partner redeemed an attacker's code delivered with {what}",
+            expected="the callback refused before the code is used",
+            seen=f"{len(redeemed)} successful token request(s) for the attacker's code",
+            evidence=evidence,
+        )
+    if result.redeemed:
+        refusal = result.redeemed[0]
+        return failed(
+            f"the partner tried to redeem an attacker's code delivered with {what} "
+            f"(the mock refused it: {refusal.get('reason') or refusal.get('error')})",
             expected="the callback refused before the code is used",
             seen=f"{len(result.redeemed)} token request(s) for the attacker's code",
             evidence=evidence,
         )
-    if result.shows_attacker(ims_url):
+    if result.shows_attacker(_ims_url(obs)):
         return failed(
             f"after a callback with {what}, the browser is signed in as the attacker", evidence=evidence
         )
-    status = result.landing.status if result.landing else None
-    summary = f"a callback with {what} was refused; the code was never redeemed"
+    if result.landing is None or result.landing.error:
+        why = result.landing.error if result.landing else "no page"
+        return errored(f"the partner did not answer the callback with {what} ({why})", evidence=evidence)
+    if (precondition := _never_redeems(obs)) is not None:
+        return precondition
+    status = result.landing.status
+    summary = (
+        f"a callback with {what} was answered ({status}) without a token request for the attacker's code, "
+        "and the attacker was not signed in"
+    )
     if status is not None and status >= 500:
         summary += f" (but the partner answered {status}; prefer a clear 4xx page)"
     return passed(summary, evidence=evidence)
+
+
+def _never_redeems(obs: Observations) -> Judgement | None:
+    """SKIP when the partner redeemed no code in a normal sign-in: then not redeeming the
+    attacker's code shows nothing about the state."""
+    login = obs.login
+    if any(e.get("outcome") == "ok" for e in login.redemptions()):
+        return None
+    return skipped(
+        "the partner redeemed no code in a normal sign-in either, so not redeeming this one proves "
+        "nothing (see code.exchange)"
+    )
 
 
 def _ims_url(obs: Observations) -> str:
@@ -132,7 +180,7 @@ def _ims_url(obs: Observations) -> str:
 )
 def refuse_a_forged_state(obs: Observations) -> Judgement:
     result: ForgedCallback = obs.get("forged-state")
-    return _judge_forged(result, "a forged state", _ims_url(obs))
+    return _judge_forged(obs, result, "a forged state")
 
 
 @check(
@@ -144,7 +192,7 @@ def refuse_a_forged_state(obs: Observations) -> Judgement:
 )
 def refuse_a_missing_state(obs: Observations) -> Judgement:
     result: ForgedCallback = obs.get("missing-state")
-    return _judge_forged(result, "no state", _ims_url(obs))
+    return _judge_forged(obs, result, "no state")
 
 
 @check(
@@ -164,7 +212,7 @@ def bind_the_state_to_the_session(obs: Observations) -> Judgement:
             evidence=[journal_evidence("authorize request", [run.authorize])],
         )
     result: ForgedCallback = obs.get("other-session")
-    return _judge_forged(result, "another browser's state", _ims_url(obs))
+    return _judge_forged(obs, result, "another browser's state")
 
 
 @check(
@@ -178,7 +226,9 @@ def use_the_state_once(obs: Observations) -> Judgement:
     run, replay = obs.get("replay")
     run_: LoginRun = run
     if replay is None:
-        return failed("the login did not complete, so there was no callback to replay", seen=run_.error or "")
+        return skipped(
+            f"the sign-in did not complete, so there was no callback to replay ({run_.error or 'no code'})"
+        )
     evidence = [
         note("callback replayed (code masked)", mask_location(replay.callback_url)),
         journal_evidence(
@@ -194,4 +244,12 @@ def use_the_state_once(obs: Observations) -> Judgement:
             seen=f"{len(replay.redeemed)} more token request(s) for the same code",
             evidence=evidence,
         )
-    return passed("the replayed callback did not redeem the code again", evidence=evidence)
+    if not any(e.get("outcome") == "ok" for e in run_.redemptions()):
+        return skipped("the sign-in's code was never redeemed, so a replay had nothing to redeem again")
+    if replay.landing is None or replay.landing.error:
+        why = replay.landing.error if replay.landing else "no page"
+        return errored(f"the partner did not answer the replay ({why})", evidence=evidence)
+    return passed(
+        f"the replayed callback was answered ({replay.landing.status}) without another token request for the code",
+        evidence=evidence,
+    )

@@ -7,12 +7,20 @@ what the browser keeps.
 
 from __future__ import annotations
 
-from typing import Any
-
-from conformance.checks.base import Judgement, check, failed, note, passed, skipped, warned
-from conformance.cookies import scan_cookies, scan_web_storage
-from conformance.leaks import Finding, Secret, needles_for
-from conformance.model import Evidence, Severity
+from conformance.checks.base import (
+    Judgement,
+    check,
+    errored,
+    failed,
+    findings_evidence,
+    note,
+    passed,
+    skipped,
+    warned,
+)
+from conformance.exposure import scan_browsing
+from conformance.leaks import Secret, needles_for
+from conformance.model import Severity
 from conformance.observations import Observations
 from conformance.storage import StorageSpec, changed, scan, snapshot
 
@@ -44,17 +52,6 @@ def issued_secrets(obs: Observations) -> list[Secret]:
         return secrets
     tokens = harness.ims.tokens.list(client_id=harness.client_id)
     return [Secret(f"{t['kind']} {t['id']}", t["raw"]) for t in tokens if t["kind"] in STORED_KINDS]
-
-
-def _findings_evidence(findings: list[Finding]) -> Evidence:
-    return Evidence(
-        "storage",
-        "where tokens were found",
-        [
-            {"token": f.secret_label, "encoding": f.encoding, "location": f.location, "excerpt": f.excerpt}
-            for f in findings
-        ],
-    )
 
 
 @check(
@@ -97,15 +94,15 @@ def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
     # Scanned right after a sign-in the user stays in: by the end of a run the last probes may
     # have signed out or met a revoked grant, and a partner that deletes tokens then keeps none.
     obs.get("signed-in")
-    spec = storage_spec(obs) or StorageSpec()
+    declared = storage_spec(obs)
     harness = obs.harness
     logs = harness.partner_logs() if harness else []
     secrets = issued_secrets(obs)
     if not secrets:
-        return failed(
+        return skipped(
             "the mock issued no access or refresh token to the partner, so there is nothing to look for"
         )
-    result = scan(spec, needles_for(secrets), extra_files=logs)
+    result = scan(declared or StorageSpec(), needles_for(secrets), extra_files=logs)
     looked = note("looked at", {"places": result.scanned, "notes": result.notes, "tokens": len(secrets)})
     if result.findings:
         first = result.findings[0]
@@ -113,47 +110,57 @@ def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
             f"{len(result.findings)} token occurrence(s) at rest, e.g. {first.encoding} in {first.location}",
             expected="tokens only as ciphertext",
             seen=first.location,
-            evidence=[_findings_evidence(result.findings), looked],
+            evidence=[findings_evidence("where tokens were found", result.findings), looked],
         )
-    if storage_spec(obs) is None and not logs:
-        return skipped("no [storage] declared and no partner log to scan")
-    return passed(f"none of {len(secrets)} tokens found in {len(result.scanned)} place(s)", evidence=[looked])
-
-
-def _browser_states(obs: Observations) -> list[tuple[str, Any]]:
-    states = [("login", obs.login.browser)]
-    for name in ("refresh", "signed-in"):
-        if obs.has(name):
-            states.append((name, obs.get(name).browser))
-    return states
+    if declared is None:
+        return skipped(
+            "no [storage] declared, so where the app keeps its tokens was not scanned "
+            f"(its log was: no token in {len(result.scanned)} place(s))",
+            evidence=[looked],
+        )
+    before = obs.extra.get("storage-before")
+    if before is not None and not changed(before, snapshot(declared)):
+        return skipped(
+            "the declared storage did not change during the run, so the tokens are kept somewhere "
+            "the suite was not told about (see storage.written); no token in what was declared",
+            evidence=[looked],
+        )
+    return passed(
+        f"none of {len(secrets)} tokens, in any encoding, in {len(result.scanned)} place(s) written during the run",
+        evidence=[looked],
+    )
 
 
 @check(
     "browser.no-tokens",
     severity=Severity.REQUIRED,
     requirement="Lightroom partner rule: store tokens on the backend server only",
-    description="Cookies, localStorage and sessionStorage hold no token, even inside decodable session cookies.",
+    description="No token reaches the browser: URLs and redirects, request headers (Referer), response headers, pages and scripts, cookies (decoded, joined), localStorage, sessionStorage, IndexedDB, Cache Storage.",
     probes=("login",),
 )
 def keep_tokens_out_of_the_browser(obs: Observations) -> Judgement:
     obs.login  # noqa: B018 - tokens and browser state come from the login
-    needles = needles_for(issued_secrets(obs))
-    findings: list[Finding] = []
-    looked = 0
-    for _name, state in _browser_states(obs):
-        findings += scan_cookies(state.cookies, needles)
-        looked += len(state.cookies)
-        for kind, origins in (
-            ("localStorage", state.local_storage),
-            ("sessionStorage", state.session_storage),
-        ):
-            for origin, items in origins.items():
-                findings += scan_web_storage(kind, items, origin, needles)
-                looked += len(items)
-    if findings:
-        first = findings[0]
+    secrets = issued_secrets(obs)
+    if not secrets:
+        return skipped(
+            "the mock issued no access or refresh token to the partner, so there is nothing to look for"
+        )
+    records = obs.browsing()
+    if not records:
+        return skipped("the suite has no browsing to look at")
+    exposure = scan_browsing(records, needles_for(secrets))
+    looked = note(
+        "looked at", {"places": exposure.looked_at, "unread": exposure.unread, "tokens": len(secrets)}
+    )
+    if exposure.findings:
+        first = exposure.findings[0]
         return failed(
             f"a token is in the browser: {first.encoding} in {first.location}",
-            evidence=[_findings_evidence(findings)],
+            evidence=[findings_evidence("where tokens were found", exposure.findings), looked],
         )
-    return passed(f"no token in {looked} cookie(s) and web storage item(s)")
+    if exposure.unread:
+        return errored(f"some of the browser could not be read: {exposure.unread[0]}", evidence=[looked])
+    return passed(
+        f"none of {len(secrets)} tokens in {exposure.summary()} of {len(records)} browser contexts",
+        evidence=[looked],
+    )

@@ -81,8 +81,57 @@ def login_run(
     return run
 
 
-def judge(check_id: str, **observations: Any) -> Verdict:
-    return REGISTRY[check_id].judge(Observations(**observations)).verdict
+# What the mock issued in the journals below, by id (a harness asks the mock's token list).
+TOKENS = [
+    {"id": "code-1", "kind": "authorization_code"},
+    *({"id": f"at-{n}", "kind": "access_token"} for n in range(5)),
+    *({"id": f"rt-{n}", "kind": "refresh_token"} for n in range(5)),
+]
+
+
+def observations(**probes: Any) -> Observations:
+    prefilled = Observations(**probes)
+    prefilled.extra["tokens"] = TOKENS
+    return prefilled
+
+
+def judge(check_id: str, **probes: Any) -> Verdict:
+    return REGISTRY[check_id].judge(observations(**probes)).verdict
+
+
+# ---- no verdict without what it needs ------------------------------------------------------
+
+
+def nothing_seen(name: str) -> LoginRun:
+    return LoginRun(name=name, user=VICTIM)
+
+
+def callback_without_answer(name: str) -> ForgedCallback:
+    return ForgedCallback(name, "", "", None, None, [])
+
+
+EMPTY = {
+    "login": nothing_seen("login"),
+    "second_login": nothing_seen("second-login"),
+    "signed_in": nothing_seen("signed-in"),
+    "forged_state": callback_without_answer("forged-state"),
+    "missing_state": callback_without_answer("missing-state"),
+    "other_session": callback_without_answer("other-session"),
+    "replay": (nothing_seen("replay"), None),
+    "access_denied": nothing_seen("access-denied"),
+    "token_endpoint_500": nothing_seen("token-endpoint-500"),
+    "refresh": RefreshRun(nothing_seen("refresh")),
+    "refresh_revoked": (nothing_seen("refresh-revoked"), None),
+    "logout": (nothing_seen("logout"), [], None),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(REGISTRY))
+def test_no_check_passes_on_an_empty_observation_set(check_id: str) -> None:
+    """Every probe ran and saw nothing: no page, no journal entry, no token, no browsing."""
+    judgement = REGISTRY[check_id].judge(Observations(**EMPTY))
+    assert judgement.verdict is not Verdict.PASS, judgement.summary
+    assert judgement.summary
 
 
 # ---- the authorize request ---------------------------------------------------------------
@@ -180,7 +229,7 @@ def test_a_replayed_callback_must_not_redeem_again() -> None:
     run = login_run()
     assert judge("state.single-use", replay=(run, forged())) is Verdict.PASS
     assert judge("state.single-use", replay=(run, forged(redeemed=True))) is Verdict.FAIL
-    assert judge("state.single-use", replay=(run, None)) is Verdict.FAIL
+    assert judge("state.single-use", replay=(run, None)) is Verdict.SKIP
 
 
 # ---- the code exchange -----------------------------------------------------------------------
@@ -232,13 +281,23 @@ def test_profile_must_be_fetched_with_a_bearer_header() -> None:
 # ---- errors --------------------------------------------------------------------------------
 
 
+DENIED = {"endpoint": "login", "outcome": "refused", "error": "access_denied", "notes": []}
+
+
 def test_access_denied_needs_a_clean_page_and_no_token_request() -> None:
-    clean = login_run(tokens=[], landing=PageVisit("http://x/callback", 200, "You declined."))
+    clean = login_run(tokens=[DENIED], landing=PageVisit("http://x/callback", 200, "You declined."))
     assert judge("error.access-denied", access_denied=clean) is Verdict.PASS
-    crash = login_run(tokens=[], landing=PageVisit("http://x/callback", 500, "Internal Server Error"))
+    crash = login_run(tokens=[DENIED], landing=PageVisit("http://x/callback", 500, "Internal Server Error"))
     assert judge("error.access-denied", access_denied=crash) is Verdict.FAIL
-    greedy = login_run(landing=PageVisit("http://x/callback", 200, "You declined."))
+    greedy = login_run(
+        tokens=[DENIED, token_entry()], landing=PageVisit("http://x/callback", 200, "You declined.")
+    )
     assert judge("error.access-denied", access_denied=greedy) is Verdict.FAIL
+
+
+def test_access_denied_is_skipped_when_the_deny_never_happened() -> None:
+    never = login_run(tokens=[], landing=PageVisit("http://x/", 200, "Welcome"), error="no IMS page")
+    assert judge("error.access-denied", access_denied=never) is Verdict.SKIP
 
 
 def test_a_failing_token_endpoint_needs_a_clean_page() -> None:
@@ -253,6 +312,21 @@ def test_a_failing_token_endpoint_needs_a_clean_page() -> None:
     assert judge("error.token-endpoint", token_endpoint_500=crash) is Verdict.FAIL
     retried = login_run(tokens=[*failed_call, token_entry()], landing=page())
     assert judge("error.token-endpoint", token_endpoint_500=retried) is Verdict.PASS
+
+
+def test_a_new_sign_in_after_the_failure_is_no_retry_and_no_reason_to_fail() -> None:
+    # After the error page the suite opens after_login; a partner that starts a new sign-in from
+    # there gets a new code at once (IMS SSO). That is neither a retry nor a sign-in without a token.
+    new_sign_in = [token_entry(outcome="fault", status=500), token_entry(consumed="code-2")]
+    run = login_run(tokens=new_sign_in, landing=PageVisit("http://x/callback", 503, "Sign-in failed"))
+    judgement = REGISTRY["error.token-endpoint"].judge(observations(token_endpoint_500=run))
+    assert judgement.verdict is Verdict.PASS
+    assert "retried" not in judgement.summary
+
+
+def test_a_token_endpoint_that_was_never_called_cannot_pass() -> None:
+    run = login_run(tokens=[], landing=PageVisit("http://x/callback", 400, "Bad request"))
+    assert judge("error.token-endpoint", token_endpoint_500=run) is Verdict.SKIP
 
 
 # ---- refresh -------------------------------------------------------------------------------
@@ -287,7 +361,7 @@ def test_no_refresh_fails_on_expiry_and_skips_rotation() -> None:
     run.visits[2].page = page("Please sign in again")
     assert judge("refresh.on-expiry", refresh=run) is Verdict.FAIL
     assert judge("refresh.rotation", refresh=run) is Verdict.SKIP
-    assert judge("refresh.no-storm", refresh=run) is Verdict.PASS
+    assert judge("refresh.no-storm", refresh=run) is Verdict.SKIP  # no refresh to count
 
 
 def test_reusing_the_old_refresh_token_fails_rotation() -> None:
@@ -349,7 +423,7 @@ def test_refresh_revoked_does_not_pass_when_the_login_before_never_signed_in() -
     # A partner that refused the login (say, an ID token it thought was from the future) meets
     # no revoked refresh token; "not signed in afterwards" proves nothing then.
     refused_login = login_run(profile=page("Please sign in"))
-    visit = revisit("Please sign in")
+    visit = revisit("Please sign in", [refresh_entry("rt-1", [], outcome="refused")])
     assert judge("refresh.revoked", refresh_revoked=(refused_login, visit)) is Verdict.FAIL
     used_tokens = {"endpoint": "lightroom.account", "outcome": "ok", "notes": []}
     anonymous_page = login_run(profile=page("You are signed in"), tokens=[token_entry(), used_tokens])
@@ -362,10 +436,10 @@ def test_landing_on_the_mocks_login_page_is_not_being_signed_in_as_the_attacker(
         "http://127.0.0.1:9/ims/authorize/v2?client_id=x", 200, f"Sign in {ATTACKER.display_name}"
     )
     result = ForgedCallback("forged-state", "evil-code", "http://x/callback", login_page, login_page, [])
-    assert judge("state.verified", forged_state=result) is Verdict.FAIL
-    observations = Observations(forged_state=result)
-    observations.extra["ims_url"] = "http://127.0.0.1:9"
-    assert REGISTRY["state.verified"].judge(observations).verdict is Verdict.PASS
+    assert judge("state.verified", login=login_run(), forged_state=result) is Verdict.FAIL
+    seen = observations(login=login_run(), forged_state=result)
+    seen.extra["ims_url"] = "http://127.0.0.1:9"
+    assert REGISTRY["state.verified"].judge(seen).verdict is Verdict.PASS
 
 
 # ---- storage -------------------------------------------------------------------------------
@@ -395,3 +469,63 @@ def test_tokens_at_rest_are_looked_for_while_a_user_is_signed_in(tmp_path: Path)
     judgement = REGISTRY["storage.encrypted"].judge(observations)
     assert judgement.verdict is Verdict.FAIL
     assert "tokens.txt" in judgement.seen
+
+
+# ---- what a verdict says -----------------------------------------------------------------------
+
+
+def test_an_attackers_code_the_mock_refused_is_a_try_not_a_redemption() -> None:
+    tried = forged()
+    tried.journal = [token_entry(consumed="evil-code", outcome="refused", reason="PKCE verifier mismatch")]
+    judgement = REGISTRY["state.verified"].judge(observations(login=login_run(), forged_state=tried))
+    assert judgement.verdict is Verdict.FAIL
+    assert "tried to redeem" in judgement.summary
+    assert "PKCE verifier mismatch" in judgement.summary
+
+
+def test_a_partner_that_redeems_no_code_at_all_proves_nothing_by_refusing_the_attackers() -> None:
+    never_redeems = login_run(tokens=[])
+    assert judge("state.verified", login=never_redeems, forged_state=forged()) is Verdict.SKIP
+
+
+def test_state_unpredictable_says_what_it_measured_and_no_more() -> None:
+    other = login_run(auth=authorize(state=GOOD_STATE[::-1]))
+    judgement = REGISTRY["state.unpredictable"].judge(observations(login=login_run(), second_login=other))
+    assert judgement.verdict is Verdict.PASS
+    assert "2 distinct states of 43 and 43 characters (letters and digits)" in judgement.summary
+    assert "at most" in judgement.summary
+
+
+def test_the_token_request_should_repeat_the_redirect_uri() -> None:
+    assert judge("code.redirect-uri", login=login_run()) is Verdict.PASS
+    omitted = login_run(tokens=[token_entry(notes=["redirect_uri_omitted"])])
+    assert judge("code.redirect-uri", login=omitted) is Verdict.WARN
+    assert judge("code.redirect-uri", login=login_run(tokens=[])) is Verdict.SKIP
+
+
+def test_the_secret_cannot_be_out_of_urls_the_partner_never_sent() -> None:
+    assert judge("secret.not-in-url", login=login_run()) is Verdict.PASS
+    assert judge("secret.not-in-url", login=login_run(tokens=[])) is Verdict.SKIP
+
+
+def test_refresh_checks_skip_when_no_refresh_token_was_issued() -> None:
+    without = RefreshRun(login_run(tokens=[token_entry(issued=["at-1"])]))
+    for check_id in ("refresh.on-expiry", "refresh.rotation", "refresh.no-storm"):
+        judgement = REGISTRY[check_id].judge(observations(refresh=without))
+        assert judgement.verdict is Verdict.SKIP, check_id
+        assert "no refresh token was ever issued" in judgement.summary
+    revoked = (login_run(tokens=[token_entry(issued=["at-1"])]), revisit("Please sign in"))
+    assert judge("refresh.revoked", refresh_revoked=revoked) is Verdict.SKIP
+
+
+def test_a_revocation_the_partner_never_met_is_no_recovery() -> None:
+    # The user ends up signed out, but the partner never presented the revoked refresh token.
+    assert judge("refresh.revoked", refresh_revoked=(login_run(), revisit("Please sign in"))) is Verdict.SKIP
+
+
+def test_a_refresh_probe_whose_pages_did_not_load_cannot_pass_no_storm() -> None:
+    run = refresh_run([refresh_entry("rt-1", ["at-2", "rt-2"])], [refresh_entry("rt-2", ["at-3", "rt-3"])])
+    run.visits[4].page = PageVisit(
+        "http://127.0.0.1:8000/profile", None, "", error="net::ERR_CONNECTION_REFUSED"
+    )
+    assert judge("refresh.no-storm", refresh=run) is Verdict.SKIP
