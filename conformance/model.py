@@ -87,6 +87,7 @@ class RunReport:
     timeline: list[dict[str, Any]] = field(default_factory=list)  # the mock's journal of the run
     suite_version: str = ""
     wall_time_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # about the run itself (not a check's verdict)
 
     @property
     def exit_status(self) -> int:

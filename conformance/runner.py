@@ -107,6 +107,9 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
         for note in harness.notes:
             if options.progress:
                 print(f"  {note}", file=sys.stderr, flush=True)
+        for warning in harness.warnings:
+            if options.progress:
+                print(f"  warning: {warning}", file=sys.stderr, flush=True)
         args = [
             str(SUITE_DIR / "test_conformance.py"),
             "-c",
@@ -137,11 +140,12 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
         mock_url = harness.ims_url
     finally:
         harness.close()
+    warnings = list(harness.warnings)
     _keep_traces_of_failures(report_dir, session.results)
     judged = {r.id for r in session.results}
     results: list[CheckResult] = list(session.results)
     results += [_error(i, "the check did not run (see junit.xml)") for i in selected if i not in judged]
-    return _report(config, options, report_dir, started_at, started, results, timeline, mock_url)
+    return _report(config, options, report_dir, started_at, started, results, timeline, mock_url, warnings)
 
 
 def _keep_traces_of_failures(report_dir: Path, results: list[CheckResult]) -> None:
@@ -171,6 +175,7 @@ def _report(
     results: list[CheckResult],
     timeline: list[dict[str, Any]],
     mock_url: str,
+    warnings: list[str] | None = None,
 ) -> RunReport:
     report = RunReport(
         partner=config.base_url,
@@ -181,6 +186,7 @@ def _report(
         timeline=timeline,
         suite_version=__version__,
         wall_time_s=time.monotonic() - started,
+        warnings=warnings or [],
     )
     write_json(report, report_dir / "results.json")
     write_html(report, report_dir / "report.html")

@@ -33,6 +33,7 @@ img{max-width:100%;border:1px solid #ccc;margin:.4rem 0}
 table{border-collapse:collapse;font-size:.8rem;width:100%}
 td,th{border-bottom:1px solid #e0e0e0;padding:.25rem .5rem;text-align:left;vertical-align:top}
 .refused{color:#d93025}.fault{color:#a142f4}
+.warnings{background:#fef7e0;border:1px solid #f9ab00;border-radius:6px;padding:.5rem 1rem;margin:.6rem 0;max-width:60rem}
 """
 
 
@@ -107,13 +108,15 @@ def write_html(report: RunReport, path: Path) -> Path:
     status = "FAILED" if report.exit_status else "PASSED"
     checks = "".join(_check(r, report_dir) for r in report.results)
     timeline = _journal_table(report.timeline)
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in report.warnings)
+    warning_html = f"<ul class=warnings id=warnings>{warnings}</ul>" if warnings else ""
     html = f"""<!doctype html><html lang=en><head><meta charset=utf-8>
 <meta name=viewport content="width=device-width,initial-scale=1">
 <title>IMS conformance: {escape(status)} for {escape(report.partner)}</title><style>{STYLE}</style></head>
 <body><header><h1>IMS conformance report: <span id=status>{status}</span></h1>
 <div class=meta>Partner <code>{escape(report.partner)}</code> against mock IMS <code>{escape(report.mock_url)}</code>,
 {escape(report.started)} to {escape(report.finished)} ({report.wall_time_s:.1f}s), ims-conformance {escape(report.suite_version)}</div>
-<div class=bar id=summary-bar>{bar}</div><div class=counts>{count_html}</div></header>
+<div class=bar id=summary-bar>{bar}</div><div class=counts>{count_html}</div>{warning_html}</header>
 <main><h2>Checks</h2>{checks}
 <h2>Request timeline</h2><p>Every request the mock IMS answered for the partner during the run.</p>
 <details id=timeline><summary>{len(report.timeline)} requests</summary>{timeline}</details></main></body></html>"""

@@ -20,6 +20,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "wall_time_s": round(report.wall_time_s, 2),
         "counts": report.counts(),
         "exit_status": report.exit_status,
+        "warnings": list(report.warnings),
         "results": [result.to_dict() for result in report.results],
     }
 

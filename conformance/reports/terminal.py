@@ -22,5 +22,6 @@ def summary_table(report: RunReport) -> str:
         f"{counts} in {report.wall_time_s:.1f}s"
         + ("  (* expected by the baseline)" if any(r.baseline for r in report.results) else "")
     )
+    lines += [f"warning: {warning}" for warning in report.warnings]
     lines.append("result: " + ("FAILED" if report.exit_status else "PASSED"))
     return "\n".join(lines)
