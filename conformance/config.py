@@ -30,7 +30,7 @@ admin_token = "..."
 [client]                      # optional: how the suite registers the partner in its own mock
 client_id = "conformance-partner"
 client_secret = "..."
-scopes = ["openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile"]
+scopes = ["openid", "AdobeID", "lr_partner_apis", "offline_access"]  # default: every IMS scope
 ```
 Placeholders `{ims_url}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`, `{lightroom_url}`,
 `{base_url}`, `{port}`, `{python}` (the interpreter running the suite) and `{work_dir}` (a fresh,
@@ -52,7 +52,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-DEFAULT_SCOPES = ("openid", "AdobeID", "lr_partner_apis", "offline_access", "email", "profile")
+# What a Lightroom partner's project may ask IMS for (docs/ims-facts: identity scopes, the
+# Lightroom APIs, creative_sdk). The suite's own client may use all of them, so the mock never
+# refuses a scope the partner's real project could hold: a refusal would be the suite's doing.
+DEFAULT_SCOPES = (
+    "openid",
+    "AdobeID",
+    "lr_partner_apis",
+    "lr_partner_rendition_apis",
+    "offline_access",
+    "email",
+    "profile",
+    "address",
+    "creative_sdk",
+)
+# What every Lightroom partner asks for (scope.required); a registration without them would
+# make the suite's mock refuse what the checks demand.
+REQUIRED_SCOPES = ("openid", "AdobeID", "lr_partner_apis")
 PLACEHOLDERS = (
     "ims_url",
     "client_id",
@@ -308,6 +324,13 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
         or defaults.client_secret,
         scopes=_strings(client_table, "client", "scopes") or DEFAULT_SCOPES,
     )
+    lacking = [s for s in REQUIRED_SCOPES if s not in client.scopes]
+    if lacking:
+        raise PartnerConfigError(
+            f"client.scopes: must include {', '.join(lacking)} (scope.required demands them, so a "
+            "registration without them would make the suite's mock refuse what it judges); "
+            "leave the key out to allow every scope"
+        )
     return PartnerConfig(
         base_url=base_url,
         start_login=Action.parse(

@@ -122,3 +122,17 @@ def test_real_hostnames_is_off_unless_asked_for(tmp_path: Path) -> None:
 def test_real_hostnames_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(PartnerConfigError, match=message):
         load(write(tmp_path, text))
+
+
+def test_the_suites_client_may_use_every_ims_scope_by_default(tmp_path: Path) -> None:
+    # An app's own extra scope (address, lr_partner_rendition_apis) must not be refused by the
+    # suite's registration: that refusal would be the suite's doing, not the partner's.
+    config = load(write(tmp_path, MINIMAL))
+    assert {"address", "lr_partner_rendition_apis", "email", "profile", "offline_access"} <= set(
+        config.client.scopes
+    )
+
+
+def test_a_client_registration_without_a_required_scope_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(PartnerConfigError, match=r"client\.scopes: must include lr_partner_apis"):
+        load(write(tmp_path, MINIMAL + '[client]\nscopes = ["openid", "AdobeID"]\n'))
