@@ -34,6 +34,11 @@ def app_of(settings: Settings, parts: Components) -> Starlette:
     return create_app(settings, components=parts)
 
 
+def wrapped(settings: Settings, path: str, wrapper: Wrapper) -> Starlette:
+    """The standard reference client with `path` routed through `wrapper`."""
+    return wrap_route(app_of(settings, standard(settings)), path, wrapper)
+
+
 def wrap_route(app: Starlette, path: str, wrapper: Wrapper) -> Starlette:
     """Route `path` through `wrapper(request, original_endpoint)`."""
     for index, route in enumerate(app.router.routes):

@@ -62,6 +62,35 @@ def redirect_uri_omitted(settings: Settings) -> ASGIApp:
     return _with_ims(settings, NoRedirectUri)
 
 
+class RedirectUriNotRepeated(IMSClient):
+    async def redeem_code(self, code: str, login: PendingLogin) -> dict[str, Any]:
+        return await self._token_request(
+            {"grant_type": "authorization_code", "code": code, "code_verifier": login.code_verifier}
+        )
+
+
+@twin(
+    "redirect-uri-not-repeated",
+    breaks="code.redirect-uri",
+    flaw="redeems the code without repeating redirect_uri (IMS accepts it)",
+)
+def redirect_uri_not_repeated(settings: Settings) -> ASGIApp:
+    return _with_ims(settings, RedirectUriNotRepeated)
+
+
+class WithoutOfflineAccess(IMSClient):
+    SCOPES = ("openid", "AdobeID", "lr_partner_apis")
+
+
+@twin(
+    "offline-access-absent",
+    breaks=None,
+    flaw="asks for no offline_access, so IMS issues no refresh token: nothing for the refresh checks to judge",
+)
+def offline_access_absent(settings: Settings) -> ASGIApp:
+    return _with_ims(settings, WithoutOfflineAccess)
+
+
 class WithoutPkce(IMSClient):
     def authorize_params(self, login: PendingLogin) -> dict[str, str]:
         params = super().authorize_params(login)

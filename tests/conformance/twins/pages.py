@@ -17,19 +17,15 @@ from starlette.types import ASGIApp
 from reference_client.config import Settings
 from tests.conformance.twins.assembly import (
     Endpoint,
-    Wrapper,
     app_of,
     current_tokens,
     page_html,
     rewritten,
     standard,
     wrap_route,
+    wrapped,
 )
 from tests.conformance.twins.registry import twin
-
-
-def _twin_app(settings: Settings, path: str, wrapper: Wrapper) -> ASGIApp:
-    return wrap_route(app_of(settings, standard(settings)), path, wrapper)
 
 
 @twin(
@@ -48,7 +44,7 @@ def secret_in_page(settings: Settings) -> ASGIApp:
         script = f'<script type="application/json" id="ims-config">{escape(config, quote=False)}</script>'
         return rewritten(response, html.replace("</body>", f"{script}</body>"))
 
-    return _twin_app(settings, "/profile", with_config)
+    return wrapped(settings, "/profile", with_config)
 
 
 _PROFILE_LISTS = re.compile(r"<dl id=(?:ims-profile|lightroom-account)>.*?</dl>", re.DOTALL)
@@ -63,7 +59,7 @@ def profile_hidden(settings: Settings) -> ASGIApp:
             return response
         return rewritten(response, _PROFILE_LISTS.sub("<p id=signed-in>You are signed in.</p>", html))
 
-    return _twin_app(settings, "/profile", anonymous)
+    return wrapped(settings, "/profile", anonymous)
 
 
 @twin("access-denied-crash", breaks="error.access-denied", flaw="reads ?code before ?error: 500 on Deny")
@@ -73,7 +69,7 @@ def access_denied_crash(settings: Settings) -> ASGIApp:
         return await original(request)
 
     callback = urlsplit(settings.redirect_uri or "/callback").path
-    return _twin_app(settings, callback, code_first)
+    return wrapped(settings, callback, code_first)
 
 
 def _tokens_doc(access_token: str, refresh_token: str | None) -> dict[str, str | None]:
@@ -117,4 +113,4 @@ def tokens_in_local_storage(settings: Settings) -> ASGIApp:
             response, html.replace("</body>", f"{script}</body>"), drop_headers=["content-security-policy"]
         )
 
-    return _twin_app(settings, "/profile", hand_over)
+    return wrapped(settings, "/profile", hand_over)

@@ -5,10 +5,13 @@ RFC 6749 §10.12. Each keeps everything else of the reference client's StateMana
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import replace
+from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference_client.config import Settings
 from reference_client.database import digest
@@ -191,3 +194,27 @@ def state_reusable(settings: Settings) -> ASGIApp:
     parts.states = ReusableStates(parts.database, parts.clock)
     parts.sessions = SessionKeptAtSignIn(parts.database, parts.clock, secure_cookies=settings.secure_cookies)
     return app_of(settings, parts)
+
+
+def _wiping_journal(settings: Settings, app: ASGIApp) -> ASGIApp:
+    """After every callback, asks the mock to forget what it saw (`DELETE /__admin/journal`)."""
+    callback = urlsplit(settings.redirect_uri or "/callback").path
+    journal = f"{settings.ims_base_url}/__admin/journal"
+
+    async def wipe(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope, receive, send)
+        if scope["type"] == "http" and scope["path"] == callback:
+            async with httpx.AsyncClient(timeout=5) as client:
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.delete(journal)
+
+    return wipe
+
+
+@twin(
+    "journal-wiper",
+    breaks="state.single-use",
+    flaw="replays redeem again (as state-reusable), then it erases the mock's journal to hide it",
+)
+def journal_wiper(settings: Settings) -> ASGIApp:
+    return _wiping_journal(settings, state_reusable(settings))

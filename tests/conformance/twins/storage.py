@@ -4,9 +4,12 @@ file, in the log."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import logging
 import sqlite3
+import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -124,4 +127,40 @@ class LoggingTokenManager(TokenManager):
 def tokens_in_log(settings: Settings) -> ASGIApp:
     parts = standard(settings)
     parts.tokens = LoggingTokenManager(parts.token_store, parts.ims, parts.clock)
+    return app_of(settings, parts)
+
+
+class GzipLog:
+    """An append-only gzip log, flushed after each line (readable while the app runs)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = gzip.open(path, "ab")  # noqa: SIM115 - open for the app's lifetime
+        self._lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            self._file.write(line.encode("utf-8") + b"\n")
+            self._file.flush(zlib.Z_SYNC_FLUSH)
+
+
+class GzipLoggingTokenManager(TokenManager):
+    log: GzipLog
+
+    async def start(self, user_id: str, tokens: TokenSet) -> None:
+        self.log.write(
+            json.dumps({"event": "sign-in", "user": user_id, "tokens": json.loads(tokens.to_bytes())})
+        )
+        await super().start(user_id, tokens)
+
+
+@twin(
+    "tokens-in-gzip-log",
+    breaks="storage.encrypted",
+    flaw="writes every token response into a gzip-compressed audit log",
+)
+def tokens_in_gzip_log(settings: Settings) -> ASGIApp:
+    parts = standard(settings)
+    manager = GzipLoggingTokenManager(parts.token_store, parts.ims, parts.clock)
+    manager.log = GzipLog(settings.data_dir / "audit.log.gz")
+    parts.tokens = manager
     return app_of(settings, parts)
