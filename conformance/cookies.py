@@ -146,6 +146,12 @@ def _is_json(data: bytes | None) -> bool:
     return True
 
 
+def _forms(where: str, name: str, value: str) -> list[tuple[str, bytes]]:
+    """Where a cookie-like value can be read: each decoded form, then the value as stored."""
+    decoded = [(f"{where} ({how})", data) for how, data in decode_cookie(name, value)]
+    return [*decoded, (f"{where} (as stored)", value.encode("utf-8"))]
+
+
 def scan_cookies(cookies: Sequence[Mapping[str, Any]], needles: Sequence[Needle]) -> list[Finding]:
     """Secrets in browser cookies (Playwright's cookie dicts: name, value, domain, path, ...).
 
@@ -158,11 +164,7 @@ def scan_cookies(cookies: Sequence[Mapping[str, Any]], needles: Sequence[Needle]
         name = str(cookie.get("name", ""))
         value = str(cookie.get("value", ""))
         where = f"cookie {name} on {cookie.get('domain', '')}{cookie.get('path', '')}"
-        findings += _once_per_secret(
-            [(f"{where} ({how})", data) for how, data in decode_cookie(name, value)]
-            + [(f"{where} (as stored)", value.encode("utf-8"))],
-            needles,
-        )
+        findings += _once_per_secret(_forms(where, name, value), needles)
     return findings
 
 
@@ -191,11 +193,7 @@ def scan_split_cookies(cookies: Sequence[Mapping[str, Any]], needles: Sequence[N
         names = "+".join(str(c.get("name", "")) for c in members)
         joined = "".join(str(c.get("value", "")) for c in members)
         where = f"cookies {names} on {domain}{path}, joined"
-        findings += _once_per_secret(
-            [(f"{where} ({how})", data) for how, data in decode_cookie(family, joined)]
-            + [(f"{where} (as stored)", joined.encode("utf-8"))],
-            needles,
-        )
+        findings += _once_per_secret(_forms(where, family, joined), needles)
     return findings
 
 
@@ -207,11 +205,7 @@ def scan_web_storage(
     findings: list[Finding] = []
     for key, value in items.items():
         where = f"{kind} key {key!r} on {origin}"
-        findings += _once_per_secret(
-            [(f"{where} ({how})", data) for how, data in decode_cookie(key, value)]
-            + [(f"{where} (as stored)", value.encode("utf-8"))],
-            needles,
-        )
+        findings += _once_per_secret(_forms(where, key, value), needles)
         findings += scan_bytes(key.encode("utf-8"), needles, f"{kind} key name on {origin}", offsets=False)
     return findings
 

@@ -98,6 +98,7 @@ def scan_browsing(records: Sequence[BrowsingRecord], needles: Sequence[Needle]) 
 def _scan_state(record: BrowsingRecord, needles: Sequence[Needle], result: Exposure) -> None:
     state = record.state
     result.count("cookies", len(state.cookies))
+    result.count("origins' web storage, IndexedDB and Cache Storage", len(state.local_storage))
     whole = scan_cookies(state.cookies, needles)
     found = {f.secret_label for f in whole}
     result.findings += whole + [

@@ -9,14 +9,12 @@ from conformance.checks.base import (
     check,
     errored,
     failed,
-    findings_evidence,
     journal_evidence,
-    note,
     passed,
     skipped,
     warned,
 )
-from conformance.exposure import scan_browsing
+from conformance.checks.exposed import judge_browsing
 from conformance.leaks import Needle, Secret, needles_for
 from conformance.model import Severity
 from conformance.observations import Observations
@@ -150,21 +148,4 @@ def keep_the_secret_on_the_server(obs: Observations) -> Judgement:
         return skipped(
             f"the client secret is {len(secret)} characters: too short to search for without false alarms"
         )
-    records = obs.browsing()
-    if not records:
-        return skipped("the suite has no browsing to look at")
-    exposure = scan_browsing(records, needles)
-    looked = note("looked at", {"places": exposure.looked_at, "unread": exposure.unread})
-    if exposure.findings:
-        first = exposure.findings[0]
-        return failed(
-            f"the client secret reached the browser ({len(exposure.findings)} place(s)): {first.location}",
-            seen=first.location,
-            evidence=[findings_evidence("where the secret was seen", exposure.findings), looked],
-        )
-    if exposure.unread:
-        return errored(f"some of the browser could not be read: {exposure.unread[0]}", evidence=[looked])
-    return passed(
-        f"the client secret is in none of {exposure.summary()} of {len(records)} browser contexts",
-        evidence=[looked],
-    )
+    return judge_browsing(obs, needles, one="the client secret", none="no trace of the client secret")

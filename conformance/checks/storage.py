@@ -10,7 +10,6 @@ from __future__ import annotations
 from conformance.checks.base import (
     Judgement,
     check,
-    errored,
     failed,
     findings_evidence,
     note,
@@ -18,7 +17,7 @@ from conformance.checks.base import (
     skipped,
     warned,
 )
-from conformance.exposure import scan_browsing
+from conformance.checks.exposed import judge_browsing
 from conformance.leaks import Secret, needles_for
 from conformance.model import Severity
 from conformance.observations import Observations
@@ -145,22 +144,4 @@ def keep_tokens_out_of_the_browser(obs: Observations) -> Judgement:
         return skipped(
             "the mock issued no access or refresh token to the partner, so there is nothing to look for"
         )
-    records = obs.browsing()
-    if not records:
-        return skipped("the suite has no browsing to look at")
-    exposure = scan_browsing(records, needles_for(secrets))
-    looked = note(
-        "looked at", {"places": exposure.looked_at, "unread": exposure.unread, "tokens": len(secrets)}
-    )
-    if exposure.findings:
-        first = exposure.findings[0]
-        return failed(
-            f"a token is in the browser: {first.encoding} in {first.location}",
-            evidence=[findings_evidence("where tokens were found", exposure.findings), looked],
-        )
-    if exposure.unread:
-        return errored(f"some of the browser could not be read: {exposure.unread[0]}", evidence=[looked])
-    return passed(
-        f"none of {len(secrets)} tokens in {exposure.summary()} of {len(records)} browser contexts",
-        evidence=[looked],
-    )
+    return judge_browsing(obs, needles_for(secrets), one="a token", none=f"none of {len(secrets)} tokens")

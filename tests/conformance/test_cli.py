@@ -103,8 +103,11 @@ def test_an_unreachable_partner_makes_every_check_an_error_with_the_reason(tmp_p
     assert "set-up failed" in verdicts[0]["summary"]
 
 
-def test_the_catalogue_is_the_one_in_the_design() -> None:
+def test_every_check_has_its_place_in_the_run_order_and_the_readme() -> None:
     from conformance.checks import ORDER
 
     assert set(ORDER) == set(REGISTRY)
-    assert len(ORDER) == 25
+    assert len(ORDER) == len(REGISTRY) == 26
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    for check in REGISTRY.values():
+        assert f"| `{check.id}` | {check.severity.value} |" in readme, check.id

@@ -3,7 +3,8 @@ judges a partner app written in Node.js (standard library only) exactly as it ju
 Python reference client.
 
 The Node app keeps its sessions and tokens in memory, so it declares no [storage]:
-storage.written SKIPs (nothing to compare), storage.encrypted scans only the app's log.
+storage.written SKIPs (nothing to compare), and storage.encrypted scans only the app's log and
+then SKIPs too (a clean log is no evidence that tokens are encrypted where they are kept).
 Every other check passes.
 """
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.node]
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "node-partner.toml"
 
-EXPECTED_NOT_PASSED = {"storage.written": "SKIP"}
+EXPECTED_NOT_PASSED = {"storage.written": "SKIP", "storage.encrypted": "SKIP"}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def test_the_node_partner_passes_every_check_that_applies_to_it(run: SuiteRun) -
 def test_in_memory_tokens_leave_only_the_log_to_scan(run: SuiteRun) -> None:
     by_id = {r["id"]: r for r in run.results["results"]}
     assert "declares no [storage]" in by_id["storage.written"]["summary"]
+    assert "no [storage] declared" in by_id["storage.encrypted"]["summary"]
     looked = next(e for e in by_id["storage.encrypted"]["evidence"] if e["title"] == "looked at")
     (place,) = looked["data"]["places"]
     assert place.startswith("file ") and "partner.log" in place
