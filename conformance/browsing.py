@@ -44,7 +44,6 @@ class NetworkEntry:
     response_body: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
-    failure: str | None = None  # the request got no response (refused, aborted, ...)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "url": self.url, "status": self.status, "type": self.resource_type}
@@ -184,9 +183,7 @@ class BrowserSession:
                 entry.response_body = body[:MAX_BODY].decode("utf-8", errors="replace")
 
     def _failed(self, request: Request) -> None:
-        entry = self._pending.pop(request, None)
-        if entry is not None:
-            entry.failure = request.failure or "failed"
+        self._pending.pop(request, None)  # no response will come: what it sent stays recorded
 
     def screenshot(self, step: str) -> str | None:
         self._shots += 1
@@ -278,13 +275,13 @@ class BrowserSession:
     def record(self, state: BrowserState) -> BrowsingRecord:
         return BrowsingRecord(self.name, list(self.network), list(self.navigations), list(self.pages), state)
 
-    def close(self, keep_trace: bool = True, state: BrowserState | None = None) -> str | None:
-        """Close the context; its record (with `state`, or the state read now) goes to `records`."""
+    def close(self, keep_trace: bool = True) -> str | None:
+        """Close the context; what it saw, with the cookies and storage read now, goes to `records`."""
         if self._closed:
             return None
         self._closed = True
         if self.records is not None:
-            self.records.append(self.record(state if state is not None else self.state()))
+            self.records.append(self.record(self.state()))
         trace: str | None = None
         try:
             if keep_trace:

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser
 from conformance.browsing import BrowserSession, BrowsingRecord
 from conformance.config import PartnerConfig
 from conformance.partner import PartnerProcess, wait_until_answering
+from conformance.storage import StorageSpec
 from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
 from mock_ims.interception import Interception
 
@@ -118,6 +119,19 @@ class Harness:
             for e in self.ims.journal.entries(after=mark)
             if e.get("client_id") in (self.client_id, None) and e.get("endpoint") != "proxy"
         ]
+
+    def storage_spec(self) -> StorageSpec | None:
+        """Where the partner said it keeps state at rest, or None when it said nothing."""
+        declared = self.partner.storage
+        if not declared.declared:
+            return None
+        return StorageSpec(
+            files=declared.files,
+            sqlite=declared.sqlite,
+            redis=declared.redis,
+            command=declared.command,
+            root=self.partner.cwd,
+        )
 
     def partner_logs(self) -> list[Path]:
         return [self.process.log_path] if self.process else []

@@ -15,7 +15,7 @@ from conformance.checks.base import Judgement
 from conformance.harness import Harness
 from conformance.model import CheckResult, Verdict
 from conformance.observations import Observations, ProbeFailed
-from conformance.storage import StorageSpec, snapshot
+from conformance.storage import snapshot
 
 
 @dataclass
@@ -113,15 +113,8 @@ class ConformancePlugin:
     def start(self, browser: Browser) -> ConformanceSession:
         harness = self.session.harness
         observations = Observations(harness, browser)
-        declared = harness.partner.storage
-        if declared.declared:
-            spec = StorageSpec(
-                files=declared.files,
-                sqlite=declared.sqlite,
-                redis=declared.redis,
-                command=declared.command,
-                root=harness.partner.cwd,
-            )
+        spec = harness.storage_spec()
+        if spec is not None:
             observations.extra["storage-before"] = snapshot(spec)
         self.session.observations = observations
         return self.session

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
-from conformance.browsing import BrowserSession, BrowserState, NetworkEntry, PageVisit
+from conformance.browsing import BrowserSession, PageVisit
 from conformance.config import Action
 from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
 
@@ -41,8 +41,6 @@ class LoginRun:
     code_id: str | None = None
     landing: PageVisit | None = None
     profile: PageVisit | None = None
-    network: list[NetworkEntry] = field(default_factory=list)
-    browser: BrowserState = field(default_factory=BrowserState)
     error: str | None = None
     trace: str | None = None
 
@@ -108,7 +106,6 @@ class Revisit:
 class RefreshRun:
     login: LoginRun
     visits: list[Revisit] = field(default_factory=list)
-    browser: BrowserState = field(default_factory=BrowserState)
 
 
 def shows_user(page: PageVisit, user: TestUser) -> bool:
@@ -201,13 +198,11 @@ def login(
     for entry in run.journal:
         if entry.get("endpoint") in ("authorize", "login") and entry.get("issued"):
             run.code_id = entry["issued"][0]
-    run.network = list(session.network)
     return run, session
 
 
 def finish(run: LoginRun, session: BrowserSession) -> LoginRun:
-    run.browser = session.state()
-    run.trace = session.close(state=run.browser)
+    run.trace = session.close()
     return run
 
 
@@ -376,8 +371,7 @@ def refresh(harness: Harness, browser: Browser) -> RefreshRun:
     result = RefreshRun(run)
     with real_time_afterwards(harness):
         _expire_twice(harness, session, run, result)
-    result.browser = session.state()
-    run.trace = session.close(state=result.browser)
+    run.trace = session.close()
     return result
 
 

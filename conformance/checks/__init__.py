@@ -9,9 +9,8 @@ __all__ = ["REGISTRY", "Check", "Judgement", "ordered"]
 
 del authorize, errors, exchange, logout, profile, refresh, state, storage
 
-# The order of the original design, except that the storage and browser checks come last: they
-# look for every token the run produced, in everything every probe's browser saw.
-ORDER = (
+# The order of the original design, except that the storage and browser checks come last.
+FIRST = (
     "scope.required",
     "scope.format",
     "authorize.code-flow",
@@ -34,16 +33,20 @@ ORDER = (
     "refresh.no-storm",
     "refresh.revoked",
     "logout.revokes",
+)
+# Last: they look for every token the run produced, in everything every probe's browser saw.
+LAST = (
     "storage.written",
     "storage.encrypted",
     "secret.not-in-browser",
     "browser.no-tokens",
 )
-LAST = 4  # the storage and browser checks at the end of ORDER
+ORDER = FIRST + LAST
 
 
 def ordered() -> list[Check]:
     """Every registered check, in run order (a check missing from ORDER runs before storage)."""
-    known = [REGISTRY[i] for i in ORDER if i in REGISTRY]
     extra = [c for c in REGISTRY.values() if c.id not in ORDER]
-    return known[:-LAST] + extra + known[-LAST:]
+    return (
+        [REGISTRY[i] for i in FIRST if i in REGISTRY] + extra + [REGISTRY[i] for i in LAST if i in REGISTRY]
+    )

@@ -27,30 +27,19 @@ STORED_KINDS = ("access_token", "refresh_token")
 
 
 def storage_spec(obs: Observations) -> StorageSpec | None:
-    harness = obs.harness
-    if harness is None:
+    if obs.harness is None:
         spec: StorageSpec | None = obs.extra.get("storage-spec")
         return spec
-    declared = harness.partner.storage
-    if not declared.declared:
-        return None
-    return StorageSpec(
-        files=declared.files,
-        sqlite=declared.sqlite,
-        redis=declared.redis,
-        command=declared.command,
-        root=harness.partner.cwd,
-    )
+    return obs.harness.storage_spec()
 
 
 def issued_secrets(obs: Observations) -> list[Secret]:
     """Every access and refresh token the mock issued to the partner during this run."""
-    harness = obs.harness
-    if harness is None:
-        secrets: list[Secret] = obs.extra.get("secrets", [])
-        return secrets
-    tokens = harness.ims.tokens.list(client_id=harness.client_id)
-    return [Secret(f"{t['kind']} {t['id']}", t["raw"]) for t in tokens if t["kind"] in STORED_KINDS]
+    return [
+        Secret(f"{t['kind']} {t['id']}", str(t["raw"]))
+        for t in obs.issued_tokens()
+        if t.get("kind") in STORED_KINDS
+    ]
 
 
 @check(

@@ -11,7 +11,6 @@ from conformance.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.harness import ATTACKER, VICTIM
-from conformance.leaks import Secret
 from conformance.model import Verdict
 from conformance.observations import Observations
 from conformance.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
@@ -455,7 +454,7 @@ class SignInWritesStorage(Observations):
         super().__init__(login=login_run())
         self.root = root
         self.extra["storage-spec"] = StorageSpec(files=("**",), root=root)
-        self.extra["secrets"] = [Secret("access_token at-1", TOKEN)]
+        self.extra["tokens"] = [{"id": "at-1", "kind": "access_token", "raw": TOKEN}]
 
     def get(self, name: str) -> Any:
         if name != "signed-in":

@@ -129,7 +129,8 @@ def verdict(check_id: str, records: list[BrowsingRecord], **extra: object) -> Ve
     from tests.conformance.test_checks import login_run
 
     seen = Observations(login=login_run())
-    seen.extra.update({"browsing": records, "secrets": [TOKEN], **extra})
+    issued = [{"id": "at-1", "kind": "access_token", "raw": TOKEN.value}]
+    seen.extra.update({"browsing": records, "tokens": issued, **extra})
     return REGISTRY[check_id].judge(seen).verdict
 
 

@@ -31,9 +31,9 @@ from tests.conformance.twins.registry import twin
 PageEdit = Callable[[Request, str, TokenSet], Awaitable[str]]
 
 
-def _profile_twin(settings: Settings, edit: PageEdit) -> ASGIApp:
-    """The reference client whose profile page is rewritten by `edit`, its CSP and referrer
-    policy dropped (what each of these pages does is what the reference client's forbid)."""
+def _profile_twin(settings: Settings, edit: PageEdit, app: Starlette | None = None) -> ASGIApp:
+    """The reference client (or `app`) whose profile page is rewritten by `edit`, its CSP and
+    referrer policy dropped (what each of these pages does is what the reference client's forbid)."""
 
     async def rewrite(request: Request, original: Endpoint) -> Response:
         response = await original(request)
@@ -47,7 +47,9 @@ def _profile_twin(settings: Settings, edit: PageEdit) -> ASGIApp:
             drop_headers=["content-security-policy", "referrer-policy"],
         )
 
-    return wrapped(settings, "/profile", rewrite)
+    if app is None:
+        return wrapped(settings, "/profile", rewrite)
+    return wrap_route(app, "/profile", rewrite)
 
 
 async def _tokens_of_new_session(request: Request, response: Response) -> TokenSet | None:
@@ -98,24 +100,15 @@ def token_in_redirect_url(settings: Settings) -> ASGIApp:
     flaw="the /profile?access_token=... page loads a pixel from another origin with its full URL as Referer",
 )
 def token_in_referer(settings: Settings) -> ASGIApp:
-    app = _redirecting_with_token(settings)
     parts = urlsplit(settings.redirect_uri or "http://127.0.0.1/")
     # localhost and 127.0.0.1 are different origins: the pixel is a cross-origin request.
     other = f"{parts.scheme}://{'localhost' if parts.hostname != 'localhost' else '127.0.0.1'}:{parts.port}"
 
-    async def with_pixel(request: Request, original: Endpoint) -> Response:
-        response = await original(request)
-        html = page_html(response)
-        if html is None:
-            return response
+    async def with_pixel(request: Request, html: str, tokens: TokenSet) -> str:
         pixel = f'<img src="{other}/pixel.gif" alt="" referrerpolicy="unsafe-url" width="1" height="1">'
-        return rewritten(
-            response,
-            html.replace("</body>", f"{pixel}</body>"),
-            drop_headers=["content-security-policy", "referrer-policy"],
-        )
+        return html.replace("</body>", f"{pixel}</body>")
 
-    return wrap_route(app, "/profile", with_pixel)
+    return _profile_twin(settings, with_pixel, _redirecting_with_token(settings))
 
 
 @twin(
