@@ -9,10 +9,20 @@ from pathlib import Path
 
 from conformance.checks import ordered
 from conformance.config import PartnerConfigError, load
-from conformance.runner import RunOptions, UsageError, run
+from conformance.runner import DEFAULT_TIMEOUT_S, RunOptions, UsageError, run
 from mock_ims.version import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400 or value != value:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (no limit) to 86400 seconds")
+    return value
 
 
 def _ids(text: str) -> list[str]:
@@ -50,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where results.json, junit.xml and report.html go (default: %(default)s)",
     )
+    run_parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="stop the run after this long: the checks not judged are ERROR, the reports are still "
+        "written and the app is stopped (default: %(default)g; 0: no limit)",
+    )
     run_parser.add_argument("--headed", action="store_true", help="show the browser while it runs")
     commands.add_parser("checks", help="list the checks: id, severity, requirement, description")
     return parser
@@ -78,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             skip=args.skip,
             baseline=args.baseline,
             headed=args.headed,
+            timeout=args.timeout or None,
         )
         report = run(config, options)
     except (PartnerConfigError, UsageError) as exc:

@@ -80,7 +80,7 @@ PLACEHOLDERS = (
     "python",
     "work_dir",
 )
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_]+)\}")  # `{{` and `}}` are literal braces
 
 
 class PartnerConfigError(ValueError):
@@ -178,6 +178,8 @@ class PartnerConfig:
 
         def fill(text: str, key: str) -> str:
             def one(match: re.Match[str]) -> str:
+                if match.group(0) in ("{{", "}}"):
+                    return match.group(0)[0]
                 name = match.group(1)
                 if name not in values:
                     raise PartnerConfigError(
@@ -226,8 +228,9 @@ def _str(
         if required:
             raise PartnerConfigError(f"{name}.{key}: is required")
         return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise PartnerConfigError(f"{name}.{key}: must be a non-empty string")
+    if not isinstance(value, str) or not value.strip():
+        # An empty value would silently mean "the default" (or a command that never starts).
+        raise PartnerConfigError(f"{name}.{key}: must be a non-empty string (leave the key out for the default)")
     return value
 
 

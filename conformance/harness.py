@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import Browser
 
 from conformance.browsing import BrowserSession, BrowsingRecord
-from conformance.config import PartnerConfig
+from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.partner import PartnerProcess, wait_until_answering
 from conformance.storage import StorageSpec
 from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
@@ -178,6 +179,27 @@ def _ensure_users(ims: ImsClient) -> None:
             ims.users.add(**user.config())
 
 
+def _registered_client(ims: ImsClient, url: str, client_id: str) -> ClientConfig:
+    """The partner's client at a shared mock; a mock that cannot be reached or refuses the
+    admin token is a configuration error naming the key at fault."""
+    try:
+        ims.clock.now()
+    except httpx.HTTPError as exc:
+        raise PartnerConfigError(
+            f"ims.url: no mock IMS answers at {url} ({type(exc).__name__}: {exc or 'no answer'})"
+        ) from exc
+    except AdminAPIError as exc:
+        if exc.status in (401, 403):
+            raise PartnerConfigError(
+                f"ims.admin_token: the mock at {url} refused it ({exc.status}: {exc.detail})"
+            ) from exc
+        raise PartnerConfigError(f"ims.url: {url} does not answer as a mock IMS ({exc})") from exc
+    try:
+        return ims.clients.get(client_id)
+    except AdminAPIError as exc:
+        raise PartnerConfigError(f"ims.client_id: the mock at {url} has no client {client_id!r} ({exc})") from exc
+
+
 def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 30.0) -> Harness:
     """Start (or reach) the mock, register the partner, start the partner app."""
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -189,12 +211,10 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
         ims = ImsClient(partner.ims.url, admin_token=partner.ims.admin_token)
         client_id = partner.ims.client_id or ""
         try:
-            registered = ims.clients.get(client_id)
-        except AdminAPIError as exc:
+            registered = _registered_client(ims, partner.ims.url, client_id)
+        except BaseException:
             ims.close()
-            raise RuntimeError(
-                f"ims.client_id: the mock at {partner.ims.url} has no client {client_id!r} ({exc})"
-            ) from exc
+            raise
         client_secret = partner.ims.client_secret or registered.client_secret or ""
         _ensure_users(ims)
         if not partner.ims.admin_token:
@@ -234,7 +254,7 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
             )
         else:
             wait_until_answering(harness.partner.url(harness.partner.ready_path), start_timeout)
-    except Exception:
+    except BaseException:  # Ctrl-C and --timeout too: the app must not outlive the run
         harness.close()
         raise
     return harness

@@ -45,6 +45,7 @@ class Observations:
         self._results: dict[str, Any] = {name.replace("_", "-"): value for name, value in prefilled.items()}
         self._failures: dict[str, str] = {}
         self.extra: dict[str, Any] = {}
+        self._last_probe = "start-up"
 
     def get(self, name: str) -> Any:
         if name in self._results:
@@ -56,15 +57,33 @@ class Observations:
         probe = PROBES.get(name)
         if probe is None:
             raise ProbeFailed(f"unknown probe {name!r}")
+        if (gone := self.app_exited()) is not None:
+            self._failures[name] = f"{gone} (after the {self._last_probe} probe); not run"
+            raise ProbeFailed(self._failures[name])
         try:
-            self._results[name] = probe(self.harness, self.browser)
+            result = probe(self.harness, self.browser)
         except Exception as exc:
             message = (
                 f"probe {name} could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
             )
+            if (gone := self.app_exited()) is not None:
+                message = f"{gone} during the {name} probe"
             self._failures[name] = message
             raise ProbeFailed(message) from exc
-        return self._results[name]
+        if (gone := self.app_exited()) is not None:
+            # What the probe saw after the app died is the browser's error pages, not the app.
+            self._failures[name] = f"{gone} during the {name} probe"
+            raise ProbeFailed(self._failures[name])
+        self._last_probe = name
+        self._results[name] = result
+        return result
+
+    def app_exited(self) -> str | None:
+        """"the app exited with status N" once the partner process the suite started is gone."""
+        process = self.harness.process if self.harness is not None else None
+        if process is None or process.returncode is None:
+            return None
+        return f"the app exited with status {process.returncode}"
 
     def has(self, name: str) -> bool:
         return name in self._results

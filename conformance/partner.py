@@ -1,7 +1,14 @@
-"""The partner app as a process the suite starts, watches and stops."""
+"""The partner app as a process the suite starts, watches and stops.
+
+The command runs through the shell in a process group of its own. Stopping it stops the whole
+group, not only the shell: SIGTERM, then SIGKILL for whatever is still there after a grace
+period (a server busy with a hung request may ignore SIGTERM), and the suite waits until no
+process of the group is left.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -11,9 +18,63 @@ from pathlib import Path
 
 import httpx
 
+STOP_GRACE_S = 5.0  # SIGTERM to SIGKILL
+REAP_TIMEOUT_S = 5.0  # SIGKILL to "gone"
+OUTPUT_TAIL_CHARS = 4000
+
 
 class PartnerError(RuntimeError):
     """The partner app could not be started or reached."""
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group `pgid`, read from /proc."""
+    members: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return _group_alive_without_proc(pgid)
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses; split after it.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] != b"Z":
+            members.append(int(entry))
+    return members
+
+
+def _group_alive_without_proc(pgid: int) -> list[int]:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return []
+    return [pgid]
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait_until_gone(pgid: int, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        process.poll()  # reap the shell itself, so it does not linger as a zombie member
+        if not group_members(pgid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def wait_until_answering(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -65,7 +126,7 @@ class PartnerProcess:
         except PartnerError as exc:
             self.stop()
             raise PartnerError(
-                f"{exc}\n--- partner output ({self.log_path}) ---\n{self.output()[-4000:]}"
+                f"{exc}\n--- partner output ({self.log_path}) ---\n{self.output_tail()}"
             ) from exc
 
     def output(self) -> str:
@@ -74,19 +135,29 @@ class PartnerProcess:
         except OSError:
             return ""
 
-    def stop(self) -> None:
+    @property
+    def returncode(self) -> int | None:
+        """The app's exit status once it has exited (the shell's: the command's, for one command)."""
+        return self._process.poll() if self._process is not None else None
+
+    def output_tail(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
+        return self.output()[-chars:]
+
+    def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Stop every process of the app's group: SIGTERM, SIGKILL after `grace` seconds."""
         process = self._process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
+        pgid = process.pid  # start_new_session: the shell leads a group of its own
+        if not group_members(pgid):
+            process.poll()
             return
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        _signal_group(pgid, signal.SIGTERM)
+        if not _wait_until_gone(pgid, process, grace):
+            _signal_group(pgid, signal.SIGKILL)
+            _wait_until_gone(pgid, process, REAP_TIMEOUT_S)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(1)
 
     def describe(self) -> str:
         return f"{shlex.quote(self.command)} in {self.cwd}"

@@ -11,11 +11,12 @@ import pytest
 from playwright.sync_api import Browser
 
 from conformance.checks import REGISTRY
-from conformance.checks.base import Judgement
+from conformance.checks.base import Judgement, note
 from conformance.harness import Harness
-from conformance.model import CheckResult, Verdict
+from conformance.model import CheckResult, Evidence, Verdict
 from conformance.observations import Observations, ProbeFailed
 from conformance.storage import snapshot
+from conformance.text import printable
 
 
 @dataclass
@@ -27,6 +28,12 @@ class ConformanceSession:
     observations: Observations | None = None
     progress: bool = True
 
+    def _app_log(self) -> list[Evidence]:
+        """The app's last words, when it is gone: the reason a probe could not run."""
+        if self.observations is None or self.observations.app_exited() is None:
+            return []
+        return _log_tail(self.harness)
+
     def judge(self, check_id: str) -> None:
         check = REGISTRY[check_id]
         if self.observations is None:
@@ -35,7 +42,7 @@ class ConformanceSession:
         try:
             judgement = check.judge(self.observations)
         except ProbeFailed as exc:
-            judgement = Judgement(Verdict.ERROR, str(exc))
+            judgement = Judgement(Verdict.ERROR, str(exc), evidence=self._app_log())
         except Exception as exc:  # a check must never take the run down; say what broke
             judgement = Judgement(Verdict.ERROR, f"the check itself failed: {type(exc).__name__}: {exc}")
         result = CheckResult(
@@ -56,11 +63,22 @@ class ConformanceSession:
             mark = " (expected by the baseline)" if result.baseline else ""
             width = max(len(i) for i in self.selected)
             print(
-                f"  {result.verdict.value:<5} {check.id:<{width}}  {result.summary}{mark}",
+                f"  {result.verdict.value:<5} {check.id:<{width}}  {printable(result.summary, multiline=False)}{mark}",
                 file=sys.stderr,
                 flush=True,
             )
         _outcome(result)
+
+
+LOG_TAIL_LINES = 40
+
+
+def _log_tail(harness: Harness) -> list[Evidence]:
+    process = harness.process
+    if process is None:
+        return []
+    lines = process.output_tail().splitlines()[-LOG_TAIL_LINES:]
+    return [note(f"the last lines of the app's log ({process.log_path.name})", "\n".join(lines))]
 
 
 def _outcome(result: CheckResult) -> None:

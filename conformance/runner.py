@@ -19,10 +19,13 @@ from conformance.model import CheckResult, RunReport, Verdict
 from conformance.partner import PartnerError
 from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
 from conformance.reports import write_html, write_json
+from conformance.stopping import RunStopped, stoppable
+from conformance.text import printable
 from mock_ims import AdminAPIError
 from mock_ims.version import __version__
 
 SUITE_DIR = Path(__file__).parent / "suite"
+DEFAULT_TIMEOUT_S = 300.0
 
 
 class UsageError(ValueError):
@@ -37,6 +40,7 @@ class RunOptions:
     baseline: Path | None = None
     headed: bool = False
     progress: bool = True
+    timeout: float | None = DEFAULT_TIMEOUT_S  # the whole run, in seconds; None: no bound
 
 
 def select(only: list[str] | None, skip: list[str] | None) -> list[str]:
@@ -79,73 +83,81 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
     started_at, started = _now(), time.monotonic()
     report_dir = options.report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
+    _say(options, f"ims-conformance: {len(selected)} check(s) against {config.base_url}")
+
+    def report(results: list[CheckResult], timeline: list[dict[str, Any]], mock_url: str, warnings: list[str]) -> RunReport:
+        return _report(config, options, report_dir, started_at, started, results, timeline, mock_url, warnings)
+
+    with stoppable(options.timeout) as stop:
+        try:
+            harness = prepare(config, report_dir)
+        except RunStopped as exc:
+            return report([_error(i, f"not judged: the run was stopped ({exc.reason})") for i in selected], [], "", [])
+        except (PartnerError, AdminAPIError, RuntimeError, OSError) as exc:
+            # The suite cannot judge anything: every selected check is an ERROR that says why.
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _say(options, f"ims-conformance: could not set up the run: {printable(str(exc)) or reason}")
+            return report([_error(i, f"set-up failed: {reason}") for i in selected], [], "", [])
+        session = ConformanceSession(harness, selected, baseline, progress=options.progress)
+        timeline: list[dict[str, Any]] = []
+        try:
+            for note in harness.notes:
+                _say(options, f"  {printable(note, multiline=False)}")
+            for warning in harness.warnings:
+                _say(options, f"  warning: {printable(warning, multiline=False)}")
+            _judge(session, report_dir, options)
+            timeline = [
+                e for e in harness.ims.journal.entries() if e.get("client_id") in (harness.client_id, None)
+            ]
+        except RunStopped:
+            pass  # the clean-up below still runs; the checks not judged say why
+        finally:
+            harness.close()
+        warnings = list(harness.warnings)
+        _keep_traces_of_failures(report_dir, session.results)
+        judged = {r.id for r in session.results}
+        results: list[CheckResult] = list(session.results)
+        missing = (
+            f"not judged: the run was stopped ({stop.reason})" if stop.stopped else "the check did not run (see junit.xml)"
+        )
+        results += [_error(i, missing) for i in selected if i not in judged]
+        if stop.stopped:
+            _say(options, f"ims-conformance: {stop.reason}; the app was stopped and the reports written")
+            warnings.append(f"the run did not finish: {stop.reason}")
+        return report(results, timeline, harness.ims_url, warnings)
+
+
+def _judge(session: ConformanceSession, report_dir: Path, options: RunOptions) -> None:
+    """Run the selected checks through pytest (fixtures for the browser, junit.xml for CI)."""
+    args = [
+        str(SUITE_DIR / "test_conformance.py"),
+        "-c",
+        str(SUITE_DIR / "pytest.ini"),
+        "--rootdir",
+        str(SUITE_DIR),
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:mock_ims",
+        "--capture=no",  # progress lines go straight to the terminal
+        f"--junitxml={report_dir / 'junit.xml'}",
+        "--browser",
+        "chromium",
+    ]
+    if options.headed:
+        args.append("--headed")
+    plugin = ConformancePlugin(session)
+
+    class Register:
+        def pytest_configure(self, config: pytest.Config) -> None:
+            config.pluginmanager.register(plugin, PLUGIN_NAME)
+
+    pytest.main(args, plugins=[Register()])  # a RunStopped inside ends pytest's session early
+
+
+def _say(options: RunOptions, line: str) -> None:
     if options.progress:
-        print(
-            f"ims-conformance: {len(selected)} check(s) against {config.base_url}",
-            file=sys.stderr,
-            flush=True,
-        )
-    try:
-        harness = prepare(config, report_dir)
-    except (PartnerError, AdminAPIError, RuntimeError, OSError) as exc:
-        # The suite cannot judge anything: every selected check is an ERROR that says why.
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if options.progress:
-            print(f"ims-conformance: could not set up the run: {reason}", file=sys.stderr, flush=True)
-        return _report(
-            config,
-            options,
-            report_dir,
-            started_at,
-            started,
-            [_error(i, f"set-up failed: {reason}") for i in selected],
-            [],
-            "",
-        )
-    session = ConformanceSession(harness, selected, baseline, progress=options.progress)
-    try:
-        for note in harness.notes:
-            if options.progress:
-                print(f"  {note}", file=sys.stderr, flush=True)
-        for warning in harness.warnings:
-            if options.progress:
-                print(f"  warning: {warning}", file=sys.stderr, flush=True)
-        args = [
-            str(SUITE_DIR / "test_conformance.py"),
-            "-c",
-            str(SUITE_DIR / "pytest.ini"),
-            "--rootdir",
-            str(SUITE_DIR),
-            "-p",
-            "no:terminal",
-            "-p",
-            "no:mock_ims",
-            "--capture=no",  # progress lines go straight to the terminal
-            f"--junitxml={report_dir / 'junit.xml'}",
-            "--browser",
-            "chromium",
-        ]
-        if options.headed:
-            args.append("--headed")
-        plugin = ConformancePlugin(session)
-
-        class Register:
-            def pytest_configure(self, config: pytest.Config) -> None:
-                config.pluginmanager.register(plugin, PLUGIN_NAME)
-
-        pytest.main(args, plugins=[Register()])
-        timeline = [
-            e for e in harness.ims.journal.entries() if e.get("client_id") in (harness.client_id, None)
-        ]
-        mock_url = harness.ims_url
-    finally:
-        harness.close()
-    warnings = list(harness.warnings)
-    _keep_traces_of_failures(report_dir, session.results)
-    judged = {r.id for r in session.results}
-    results: list[CheckResult] = list(session.results)
-    results += [_error(i, "the check did not run (see junit.xml)") for i in selected if i not in judged]
-    return _report(config, options, report_dir, started_at, started, results, timeline, mock_url, warnings)
+        print(line, file=sys.stderr, flush=True)
 
 
 def _keep_traces_of_failures(report_dir: Path, results: list[CheckResult]) -> None:
