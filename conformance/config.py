@@ -230,7 +230,9 @@ def _str(
         return None
     if not isinstance(value, str) or not value.strip():
         # An empty value would silently mean "the default" (or a command that never starts).
-        raise PartnerConfigError(f"{name}.{key}: must be a non-empty string (leave the key out for the default)")
+        raise PartnerConfigError(
+            f"{name}.{key}: must be a non-empty string (leave the key out for the default)"
+        )
     return value
 
 

@@ -197,7 +197,9 @@ def _registered_client(ims: ImsClient, url: str, client_id: str) -> ClientConfig
     try:
         return ims.clients.get(client_id)
     except AdminAPIError as exc:
-        raise PartnerConfigError(f"ims.client_id: the mock at {url} has no client {client_id!r} ({exc})") from exc
+        raise PartnerConfigError(
+            f"ims.client_id: the mock at {url} has no client {client_id!r} ({exc})"
+        ) from exc
 
 
 def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 30.0) -> Harness:

@@ -79,7 +79,7 @@ class Observations:
         return result
 
     def app_exited(self) -> str | None:
-        """"the app exited with status N" once the partner process the suite started is gone."""
+        """ "the app exited with status N" once the partner process the suite started is gone."""
         process = self.harness.process if self.harness is not None else None
         if process is None or process.returncode is None:
             return None

@@ -58,10 +58,8 @@ def _group_alive_without_proc(pgid: int) -> list[int]:
 
 
 def _signal_group(pgid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _wait_until_gone(pgid: int, process: subprocess.Popen[bytes], timeout: float) -> bool:

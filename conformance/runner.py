@@ -85,14 +85,20 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
     report_dir.mkdir(parents=True, exist_ok=True)
     _say(options, f"ims-conformance: {len(selected)} check(s) against {config.base_url}")
 
-    def report(results: list[CheckResult], timeline: list[dict[str, Any]], mock_url: str, warnings: list[str]) -> RunReport:
-        return _report(config, options, report_dir, started_at, started, results, timeline, mock_url, warnings)
+    def report(
+        results: list[CheckResult], timeline: list[dict[str, Any]], mock_url: str, warnings: list[str]
+    ) -> RunReport:
+        return _report(
+            config, options, report_dir, started_at, started, results, timeline, mock_url, warnings
+        )
 
     with stoppable(options.timeout) as stop:
         try:
             harness = prepare(config, report_dir)
         except RunStopped as exc:
-            return report([_error(i, f"not judged: the run was stopped ({exc.reason})") for i in selected], [], "", [])
+            return report(
+                [_error(i, f"not judged: the run was stopped ({exc.reason})") for i in selected], [], "", []
+            )
         except (PartnerError, AdminAPIError, RuntimeError, OSError) as exc:
             # The suite cannot judge anything: every selected check is an ERROR that says why.
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -118,7 +124,9 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
         judged = {r.id for r in session.results}
         results: list[CheckResult] = list(session.results)
         missing = (
-            f"not judged: the run was stopped ({stop.reason})" if stop.stopped else "the check did not run (see junit.xml)"
+            f"not judged: the run was stopped ({stop.reason})"
+            if stop.stopped
+            else "the check did not run (see junit.xml)"
         )
         results += [_error(i, missing) for i in selected if i not in judged]
         if stop.stopped:
