@@ -6,11 +6,19 @@ made (URL, headers, body: a `Referer` to another origin included), every respons
 (headers, `Location`, text bodies), every URL it was at (fragments included), the HTML of each
 page it showed, and at the end the cookies and, per origin, localStorage, sessionStorage,
 IndexedDB and Cache Storage, read from a page the suite serves itself in that origin.
+
+An app under test may hang, cut a response short or send 50 MB, so every step has a budget
+(`step_timeout`): a page that does not answer within it is `Hung`, named by what the browser
+was waiting for, and nothing more is asked of that page (a screenshot of it would wait as long
+again). Bodies are kept up to a bound, read only once the browser has them whole, and a tall
+page is photographed at the viewport, not in full (a full-page shot of a 5 MB page crashes
+Chromium's GPU process).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +26,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, Request, Response, Route
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 TEXT_TYPES = (
     "text/",
@@ -28,10 +37,28 @@ TEXT_TYPES = (
     "+xml",
 )
 MAX_BODY = 512 * 1024
+MAX_BODY_READ = 8 * MAX_BODY  # a longer body is not fetched from the browser at all
+MAX_PAGE_CHARS = MAX_BODY  # page text and DOM HTML kept per visit
+MAX_FULL_PAGE_PX = 8_000  # taller pages are photographed at the viewport
+SCREENSHOT_TIMEOUT_MS = 5_000
 MAX_STORAGE_CHARS = 8 * 1024 * 1024  # per origin: localStorage and friends hold a few kB
-NAVIGATION_TIMEOUT_MS = 15_000
+STEP_TIMEOUT_S = 10.0
+# The page's text and HTML, bounded in the page: a 50 MB DOM never crosses to the suite whole.
+PAGE_TEXT_SCRIPT = """(limit) => {
+  const body = document.body;
+  // innerText lays the page out: on a huge page the raw textContent is what can be afforded.
+  const raw = body ? body.textContent : "";
+  const text = raw.length > 4 * limit ? raw : (body ? body.innerText : "");
+  const html = document.documentElement ? document.documentElement.outerHTML : "";
+  return {text: text.slice(0, limit), html: html.slice(0, limit),
+          height: document.documentElement ? document.documentElement.scrollHeight : 0};
+}"""
 STORAGE_PROBE_PATH = "/__ims_conformance_storage__"
 STORAGE_SCRIPT = (Path(__file__).parent / "browser_storage.js").read_text("utf-8")
+
+
+class Hung(RuntimeError):
+    """The app did not answer a step within the step budget; the message says what hung."""
 
 
 @dataclass
@@ -44,6 +71,7 @@ class NetworkEntry:
     response_body: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
+    body_note: str | None = None  # why the body was not kept whole
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "url": self.url, "status": self.status, "type": self.resource_type}
@@ -57,6 +85,7 @@ class PageVisit:
     screenshot: str | None = None
     error: str | None = None
     html: str = ""  # the page's DOM as serialized after it loaded
+    hung: bool = False  # the app did not answer within the step budget: `error` says what
 
     @property
     def server_error(self) -> bool:
@@ -120,18 +149,22 @@ class BrowserSession:
         proxy: dict[str, str] | None = None,
         records: list[BrowsingRecord] | None = None,
         skip_origins: tuple[str, ...] = (),
+        step_timeout: float = STEP_TIMEOUT_S,
+        on_hang: Callable[[Hung], None] | None = None,
     ) -> None:
         self.name = name
         self.report_dir = report_dir
         self.records = records
         self.skip_origins = skip_origins  # origins whose web storage is not the partner's (the mock)
+        self.step_timeout = step_timeout
+        self.on_hang = on_hang
+        self.hang: Hung | None = None  # the first step the app did not answer: later steps are not taken
         # `proxy`: the intercepting proxy, when the partner talks to IMS's real hostnames.
         self.context: BrowserContext = browser.new_context(
-            ignore_https_errors=True,
             proxy=proxy,  # type: ignore[arg-type]
         )
-        self.context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-        self.context.set_default_timeout(NAVIGATION_TIMEOUT_MS)
+        self.context.set_default_navigation_timeout(step_timeout * 1000)
+        self.context.set_default_timeout(step_timeout * 1000)
         self.context.tracing.start(screenshots=True, snapshots=True)
         self.network: list[NetworkEntry] = []
         self.navigations: list[str] = []
@@ -141,6 +174,7 @@ class BrowserSession:
         self.context.on("request", self._request)
         self.context.on("response", self._response)
         self.context.on("requestfailed", self._failed)
+        self.context.on("requestfinished", self._finished)
         self.context.on("page", self._watch)
         self._watched: set[Page] = set()
         self.page: Page = self.context.new_page()
@@ -168,7 +202,7 @@ class BrowserSession:
         self.network.append(entry)
 
     def _response(self, response: Response) -> None:
-        entry = self._pending.pop(response.request, None)
+        entry = self._pending.get(response.request)
         if entry is None:
             return
         entry.status = response.status
@@ -176,28 +210,77 @@ class BrowserSession:
             # As sent and as received: Cookie, Referer and Set-Cookie included.
             entry.request_headers = dict(response.request.all_headers())
             entry.response_headers = dict(response.all_headers())
-        content_type = entry.response_headers.get("content-type", response.headers.get("content-type", ""))
-        if any(t in content_type for t in TEXT_TYPES) and not (300 <= response.status < 400):
-            with contextlib.suppress(PlaywrightError, UnicodeDecodeError):
-                body = response.body()
-                entry.response_body = body[:MAX_BODY].decode("utf-8", errors="replace")
+
+    def _finished(self, request: Request) -> None:
+        """The body is whole in the browser now: keep it if it is text and not too long.
+        (Asked for any earlier, a body that never ends would block the suite.)"""
+        entry = self._pending.pop(request, None)
+        if entry is None or entry.status is None or 300 <= entry.status < 400:
+            return
+        if not any(t in entry.response_headers.get("content-type", "") for t in TEXT_TYPES):
+            return
+        try:
+            size = int(request.sizes()["responseBodySize"])
+            if size > MAX_BODY_READ:
+                entry.body_note = f"{size} bytes: not read (more than {MAX_BODY_READ})"
+                return
+            response = request.response()
+            body = response.body() if response is not None else b""
+        except PlaywrightError as exc:
+            entry.body_note = f"not read: {_short(exc)}"
+            return
+        entry.response_body = body[:MAX_BODY].decode("utf-8", errors="replace")
+        if len(body) > MAX_BODY:
+            entry.body_note = f"{len(body)} bytes: the first {MAX_BODY} kept"
 
     def _failed(self, request: Request) -> None:
-        self._pending.pop(request, None)  # no response will come: what it sent stays recorded
+        entry = self._pending.pop(request, None)  # no (whole) response: what it sent stays recorded
+        if entry is not None:
+            entry.body_note = f"failed: {request.failure or 'no reason given'}"
 
-    def screenshot(self, step: str) -> str | None:
+    def waiting_for(self) -> str | None:
+        """The page the browser asked for and has no answer to yet (the latest), as "GET /path"."""
+        for entry in reversed(list(self._pending.values())):
+            if entry.resource_type == "document" and STORAGE_PROBE_PATH not in entry.url:
+                if entry.status is None:
+                    return f"{entry.method} {_path(entry.url)}"
+                return f"{entry.method} {_path(entry.url)} (answered {entry.status}, body incomplete)"
+        return None
+
+    def hung(self, when: str, waiting: str | None = None) -> Hung:
+        """The `Hung` for a step the app did not finish within the budget (the first is kept)."""
+        what = waiting or self.waiting_for() or f"the page at {_path(self.page.url)}"
+        hang = Hung(f"{what} did not answer within {self.step_timeout:g} s {when}")
+        if self.hang is None:
+            self.hang = hang
+            if self.on_hang is not None:
+                self.on_hang(hang)
+        return hang
+
+    def screenshot(self, step: str, height: int | None = None) -> str | None:
+        """A PNG of the page: whole when it is not too tall (`height`, when known), else the viewport."""
         self._shots += 1
         path = self.report_dir / "screenshots" / f"{self.name}-{self._shots:02d}-{step}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
+        full_page = height is not None and height <= MAX_FULL_PAGE_PX
         try:
-            self.page.screenshot(path=str(path), full_page=True)
+            self.page.screenshot(path=str(path), full_page=full_page, timeout=SCREENSHOT_TIMEOUT_MS)
         except PlaywrightError:
             return None
         return str(path.relative_to(self.report_dir))
 
-    def goto(self, url: str, step: str) -> PageVisit:
+    def goto(self, url: str, step: str, when: str | None = None) -> PageVisit:
+        """Open `url`; a page that does not load within the step budget is a hung visit, and
+        after one, no other page is opened in this context (it would only hang as long again)."""
+        if self.hang is not None:
+            return PageVisit(url, None, "", error=f"not opened: earlier, {self.hang}", hung=True)
         try:
             response = self.page.goto(url, wait_until="load")
+        except PlaywrightTimeoutError:
+            hung = self.hung(when or f"({step})", self.waiting_for() or f"GET {_path(url)}")
+            visit = PageVisit(self.page.url, None, "", error=str(hung), hung=True)
+            self.pages.append(visit)
+            return visit
         except PlaywrightError as exc:
             return PageVisit(self.page.url, None, "", self.screenshot(step), error=_short(exc))
         return self.visit(step, response.status if response else None)
@@ -214,11 +297,11 @@ class BrowserSession:
             with contextlib.suppress(PlaywrightError):
                 self.page.evaluate("0")
         text = html = ""
+        height: int | None = None
         with contextlib.suppress(PlaywrightError):
-            text = self.page.inner_text("body", timeout=5000)
-        with contextlib.suppress(PlaywrightError):
-            html = self.page.content()[:MAX_BODY]
-        visit = PageVisit(self.page.url, status, text, self.screenshot(step), html=html)
+            found = self.page.evaluate(PAGE_TEXT_SCRIPT, MAX_PAGE_CHARS)
+            text, html, height = str(found["text"]), str(found["html"]), int(found["height"])
+        visit = PageVisit(self.page.url, status, text, self.screenshot(step, height), html=html)
         self.pages.append(visit)
         return visit
 
@@ -296,6 +379,11 @@ class BrowserSession:
         with contextlib.suppress(PlaywrightError):
             self.context.close()
         return trace
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "") if parts.netloc else url
 
 
 def _short(exc: Exception) -> str:

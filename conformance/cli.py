@@ -7,9 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.browsing import STEP_TIMEOUT_S
 from conformance.checks import ordered
 from conformance.config import PartnerConfigError, load
-from conformance.runner import DEFAULT_TIMEOUT_S, RunOptions, UsageError, run
+from conformance.runner import DEFAULT_TIMEOUT_S, REPORTS_ROOT, RunOptions, UsageError, new_report_dir, run
 from mock_ims.version import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -56,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--report-dir",
         type=Path,
-        default=Path("conformance-report"),
         metavar="DIR",
-        help="where results.json, junit.xml and report.html go (default: %(default)s)",
+        help="where results.json, junit.xml and report.html go (default: a new "
+        f"{REPORTS_ROOT}/run-<time>-<pid> per run, with {REPORTS_ROOT}/latest pointing at the last one)",
     )
     run_parser.add_argument(
         "--timeout",
@@ -67,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop the run after this long: the checks not judged are ERROR, the reports are still "
         "written and the app is stopped (default: %(default)g; 0: no limit)",
+    )
+    run_parser.add_argument(
+        "--step-timeout",
+        type=_seconds,
+        default=STEP_TIMEOUT_S,
+        metavar="SECONDS",
+        help="how long the app has to answer one step (a page, a redirect) before the step counts "
+        "as hung (default: %(default)g)",
     )
     run_parser.add_argument("--headed", action="store_true", help="show the browser while it runs")
     commands.add_parser("checks", help="list the checks: id, severity, requirement, description")
@@ -91,12 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load(args.config)
         options = RunOptions(
-            report_dir=args.report_dir,
+            report_dir=args.report_dir or new_report_dir(),
             only=args.only,
             skip=args.skip,
             baseline=args.baseline,
             headed=args.headed,
             timeout=args.timeout or None,
+            step_timeout=args.step_timeout or STEP_TIMEOUT_S,
         )
         report = run(config, options)
     except (PartnerConfigError, UsageError) as exc:

@@ -12,6 +12,8 @@ command = "python -m reference_client"                # optional: the suite star
 env = { IMS_BASE_URL = "{ims_url}", IMS_CLIENT_ID = "{client_id}" }
 cwd = "."                     # where the command runs (relative to this file)
 ready_path = "/"              # answered once the app is up (default: base_url itself)
+ca_file = "cert.pem"          # https base_url: the app's certificate, or the CA that issued it
+                              # (for mkcert: the file `mkcert -CAROOT` names), relative to this file
 real_hostnames = false        # true: the app calls https://ims-na1.adobelogin.com and https://lr.adobe.io
                               # unchanged; the suite runs it behind mock-ims's intercepting proxy
 
@@ -19,7 +21,7 @@ real_hostnames = false        # true: the app calls https://ims-na1.adobelogin.c
 files = ["var/**"]
 sqlite = ["var/tokens.db"]
 redis = []
-command = ""                  # a command whose output is a dump of the storage
+command = "sqlite3 var/app.db .dump"  # optional: a command whose output is a dump of the storage
 
 [ims]                         # optional: use a mock that is already running
 url = "http://127.0.0.1:8765"
@@ -51,6 +53,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+from conformance.trust import CertificateError, certificates
 
 # What a Lightroom partner's project may ask IMS for (docs/ims-facts: identity scopes, the
 # Lightroom APIs, creative_sdk). The suite's own client may use all of them, so the mock never
@@ -153,6 +157,7 @@ class PartnerConfig:
     client: ClientRegistration
     source: Path | None = None
     real_hostnames: bool = False
+    ca_file: Path | None = None  # trusted for an https base_url (conformance.trust)
 
     @property
     def redirect_uri(self) -> str:
@@ -270,6 +275,7 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
             "cwd",
             "ready_path",
             "real_hostnames",
+            "ca_file",
         },
     )
     base_url = (_str(partner, "partner", "base_url", required=True) or "").rstrip("/")
@@ -286,6 +292,7 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
     if not cwd.is_dir():
         raise PartnerConfigError(f"partner.cwd: {cwd} is not a directory")
     logout_raw = _str(partner, "partner", "logout")
+    ca_file = _ca_file(partner, root, https=parts.scheme == "https")
 
     storage_table = _table(data, "storage")
     _known(storage_table, "storage", {"files", "sqlite", "redis", "command"})
@@ -359,7 +366,22 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
         client=client,
         source=source,
         real_hostnames=real_hostnames,
+        ca_file=ca_file,
     )
+
+
+def _ca_file(partner: Mapping[str, Any], root: Path, *, https: bool) -> Path | None:
+    raw = _str(partner, "partner", "ca_file")
+    if raw is None:
+        return None
+    if not https:
+        raise PartnerConfigError("partner.ca_file: only for an https base_url (the app's certificate)")
+    path = (root / raw).resolve()
+    try:
+        certificates(path)
+    except CertificateError as exc:
+        raise PartnerConfigError(f"partner.ca_file: {exc}") from exc
+    return path
 
 
 def load(path: str | Path) -> PartnerConfig:

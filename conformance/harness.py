@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import shutil
@@ -15,10 +16,11 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser
 
-from conformance.browsing import BrowserSession, BrowsingRecord
+from conformance.browsing import STEP_TIMEOUT_S, BrowserSession, BrowsingRecord, Hung
 from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.partner import PartnerProcess, wait_until_answering
 from conformance.storage import StorageSpec
+from conformance.trust import CertificateError, trusted_keys
 from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
 from mock_ims.interception import Interception
 
@@ -51,6 +53,15 @@ VICTIM = TestUser("cora.conformance@example.com", "cora-pass", "Cora", "Conforma
 ATTACKER = TestUser("mallory.attacker@example.com", "mallory-pass", "Mallory", "Attacker")
 
 
+HANG_JOURNAL_ENTRIES = 10
+
+
+@dataclass(frozen=True)
+class HangRecord:
+    message: str  # "GET /profile did not answer within 10 s after the access token expired"
+    journal: list[dict[str, Any]]  # the mock's last entries for this client at that moment
+
+
 @dataclass
 class Harness:
     """Built once per run; probes and checks read from it."""
@@ -66,17 +77,40 @@ class Harness:
     warnings: list[str] = field(default_factory=list)  # about the run itself, shown in every report
     interception: Interception | None = None  # real_hostnames: the proxy the partner goes through
     browsing: list[BrowsingRecord] = field(default_factory=list)  # every browser context, as it closed
+    trusted_keys: list[str] = field(default_factory=list)  # SPKI hashes Chromium accepts (conformance.trust)
+    step_timeout: float = STEP_TIMEOUT_S  # seconds the app has to answer one step
+    hangs: list[HangRecord] = field(default_factory=list)  # every step the app did not answer
+    sessions: list[BrowserSession] = field(default_factory=list)  # opened since close_sessions
 
     def browser_session(self, browser: Browser, name: str) -> BrowserSession:
         """A fresh browser context for a probe; what it saw joins `browsing` when it closes."""
-        return BrowserSession(
+        session = BrowserSession(
             browser,
             name,
             self.report_dir,
             self.browser_proxy,
             records=self.browsing,
             skip_origins=(self.ims.url, self.ims_url),
+            step_timeout=self.step_timeout,
+            on_hang=self._hung,
         )
+        self.sessions.append(session)
+        return session
+
+    def close_sessions(self) -> None:
+        """Close what a probe left open (it stopped on an error): its browsing is still recorded."""
+        sessions, self.sessions = self.sessions, []
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                session.close()
+
+    def _hung(self, hang: Hung) -> None:
+        """Keep what the mock saw around a hang, for the verdicts it explains."""
+        try:
+            journal = self.ims.journal.entries(client_id=self.client_id)[-HANG_JOURNAL_ENTRIES:]
+        except (httpx.HTTPError, AdminAPIError):
+            journal = []
+        self.hangs.append(HangRecord(str(hang), journal))
 
     @property
     def ims_url(self) -> str:
@@ -136,6 +170,13 @@ class Harness:
 
     def partner_logs(self) -> list[Path]:
         return [self.process.log_path] if self.process else []
+
+    def chromium_args(self) -> list[str]:
+        """Launch flags: accept the certificates of the app (`ca_file`) and of the mock's proxy, no others."""
+        keys = list(self.trusted_keys)
+        if self.interception is not None:
+            keys.append(self.interception.ca_spki_sha256)
+        return [f"--ignore-certificate-errors-spki-list={','.join(keys)}"] if keys else []
 
     def close(self) -> None:
         if self.process is not None:
@@ -202,7 +243,13 @@ def _registered_client(ims: ImsClient, url: str, client_id: str) -> ClientConfig
         ) from exc
 
 
-def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 30.0) -> Harness:
+def prepare(
+    partner: PartnerConfig,
+    report_dir: Path,
+    *,
+    start_timeout: float = 30.0,
+    step_timeout: float = STEP_TIMEOUT_S,
+) -> Harness:
     """Start (or reach) the mock, register the partner, start the partner app."""
     report_dir.mkdir(parents=True, exist_ok=True)
     if partner.port == 0:
@@ -231,7 +278,16 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
         owned = MockIMS(_mock_config(partner), admin_token=secrets.token_urlsafe(32)).start()
         ims = owned
         client_id, client_secret = partner.client.client_id, partner.client.client_secret
-    harness = Harness(partner, report_dir, ims, client_id, client_secret, owned_mock=owned, warnings=warnings)
+    harness = Harness(
+        partner,
+        report_dir,
+        ims,
+        client_id,
+        client_secret,
+        owned_mock=owned,
+        warnings=warnings,
+        step_timeout=step_timeout,
+    )
     if partner.real_hostnames and owned is not None:
         harness.interception = owned.intercept(data_dir=report_dir / "mock-ims")
         harness.notes.append(
@@ -250,12 +306,25 @@ def prepare(partner: PartnerConfig, report_dir: Path, *, start_timeout: float = 
                 log_path=report_dir / "partner.log",
             )
             started = time.monotonic()
-            harness.process.start(harness.partner.url(harness.partner.ready_path), start_timeout)
+            harness.process.start(
+                harness.partner.url(harness.partner.ready_path),
+                start_timeout,
+                ca_file=harness.partner.ca_file,
+            )
             harness.notes.append(
                 f"partner started in {time.monotonic() - started:.1f}s: {harness.process.describe()}"
             )
         else:
-            wait_until_answering(harness.partner.url(harness.partner.ready_path), start_timeout)
+            wait_until_answering(
+                harness.partner.url(harness.partner.ready_path),
+                start_timeout,
+                ca_file=harness.partner.ca_file,
+            )
+        if harness.partner.ca_file is not None:
+            try:
+                harness.trusted_keys = trusted_keys(harness.partner.base_url, harness.partner.ca_file)
+            except CertificateError as exc:
+                raise PartnerConfigError(str(exc)) from exc
     except BaseException:  # Ctrl-C and --timeout too: the app must not outlive the run
         harness.close()
         raise

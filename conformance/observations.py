@@ -46,6 +46,8 @@ class Observations:
         self._failures: dict[str, str] = {}
         self.extra: dict[str, Any] = {}
         self._last_probe = "start-up"
+        self.relaunch: Callable[[], Browser] | None = None  # a new browser, after a crash
+        self._relaunched = False
 
     def get(self, name: str) -> Any:
         if name in self._results:
@@ -61,7 +63,7 @@ class Observations:
             self._failures[name] = f"{gone} (after the {self._last_probe} probe); not run"
             raise ProbeFailed(self._failures[name])
         try:
-            result = probe(self.harness, self.browser)
+            result = self._run(name, probe)
         except Exception as exc:
             message = (
                 f"probe {name} could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
@@ -77,6 +79,25 @@ class Observations:
         self._last_probe = name
         self._results[name] = result
         return result
+
+    def _run(self, name: str, probe: Probe) -> Any:
+        """Run a probe; if the browser itself crashed under it, restart the browser once and
+        run the probe again (said in the run's warnings)."""
+        assert self.harness is not None and self.browser is not None
+        try:
+            return probe(self.harness, self.browser)
+        except Exception:
+            if self.browser.is_connected() or self.relaunch is None or self._relaunched:
+                raise
+        finally:
+            self.harness.close_sessions()
+        self._relaunched = True
+        self.browser = self.relaunch()
+        self.harness.warnings.append(f"the browser crashed during the {name} probe and was restarted once")
+        try:
+            return probe(self.harness, self.browser)
+        finally:
+            self.harness.close_sessions()
 
     def app_exited(self) -> str | None:
         """ "the app exited with status N" once the partner process the suite started is gone."""

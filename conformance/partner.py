@@ -18,6 +18,9 @@ from pathlib import Path
 
 import httpx
 
+from conformance.config import PartnerConfigError
+from conformance.trust import client_context, untrusted, verification_failure
+
 STOP_GRACE_S = 5.0  # SIGTERM to SIGKILL
 REAP_TIMEOUT_S = 5.0  # SIGKILL to "gone"
 OUTPUT_TAIL_CHARS = 4000
@@ -75,7 +78,16 @@ def _wait_until_gone(pgid: int, process: subprocess.Popen[bytes], timeout: float
         delay = min(delay * 2, 0.1)
 
 
-def wait_until_answering(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until_answering(
+    url: str,
+    timeout: float,
+    process: subprocess.Popen[bytes] | None = None,
+    *,
+    ca_file: Path | None = None,
+) -> None:
+    """Wait until `url` answers (any status). A certificate the suite does not trust is a
+    configuration error at once: waiting longer would not change it."""
+    verify = client_context(ca_file)
     deadline = time.monotonic() + timeout
     delay = 0.02
     last_error = ""
@@ -85,9 +97,13 @@ def wait_until_answering(url: str, timeout: float, process: subprocess.Popen[byt
                 f"the partner command exited with status {process.returncode} before {url} answered"
             )
         try:
-            httpx.get(url, timeout=2, follow_redirects=False)
+            httpx.get(url, timeout=2, follow_redirects=False, verify=verify)
             return
         except httpx.HTTPError as exc:
+            if (failure := verification_failure(exc)) is not None:
+                raise PartnerConfigError(
+                    untrusted(url, failure.verify_message or str(failure), ca_file)
+                ) from exc
             last_error = str(exc) or type(exc).__name__
         time.sleep(delay)
         delay = min(delay * 2, 0.25)
@@ -104,7 +120,7 @@ class PartnerProcess:
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, ready_url: str, timeout: float = 30.0) -> None:
+    def start(self, ready_url: str, timeout: float = 30.0, *, ca_file: Path | None = None) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         try:
@@ -120,7 +136,10 @@ class PartnerProcess:
         finally:
             log.close()
         try:
-            wait_until_answering(ready_url, timeout, self._process)
+            wait_until_answering(ready_url, timeout, self._process, ca_file=ca_file)
+        except PartnerConfigError:
+            self.stop()
+            raise
         except PartnerError as exc:
             self.stop()
             raise PartnerError(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from playwright.sync_api import Browser
 
 from conformance.checks import REGISTRY
-from conformance.checks.base import Judgement, note
+from conformance.checks.base import Judgement, journal_evidence, note
 from conformance.harness import Harness
 from conformance.model import CheckResult, Evidence, Verdict
 from conformance.observations import Observations, ProbeFailed
@@ -28,11 +29,19 @@ class ConformanceSession:
     observations: Observations | None = None
     progress: bool = True
 
-    def _app_log(self) -> list[Evidence]:
-        """The app's last words, when it is gone: the reason a probe could not run."""
-        if self.observations is None or self.observations.app_exited() is None:
-            return []
-        return _log_tail(self.harness)
+    def _why(self, judgement: Judgement) -> list[Evidence]:
+        """When a verdict comes from the app hanging or exiting: what the mock saw then, and
+        the app's last words."""
+        said = f"{judgement.summary}\n{judgement.seen}"
+        evidence = [
+            journal_evidence("the mock's journal when the app stopped answering", hang.journal)
+            for hang in self.harness.hangs
+            if hang.message in said
+        ]
+        exited = self.observations is not None and self.observations.app_exited() is not None
+        if evidence or (exited and judgement.verdict is Verdict.ERROR):
+            evidence += _log_tail(self.harness)
+        return evidence
 
     def judge(self, check_id: str) -> None:
         check = REGISTRY[check_id]
@@ -42,9 +51,11 @@ class ConformanceSession:
         try:
             judgement = check.judge(self.observations)
         except ProbeFailed as exc:
-            judgement = Judgement(Verdict.ERROR, str(exc), evidence=self._app_log())
+            judgement = Judgement(Verdict.ERROR, str(exc))
         except Exception as exc:  # a check must never take the run down; say what broke
             judgement = Judgement(Verdict.ERROR, f"the check itself failed: {type(exc).__name__}: {exc}")
+        if judgement.verdict is not Verdict.PASS:
+            judgement.evidence += self._why(judgement)
         result = CheckResult(
             id=check.id,
             verdict=judgement.verdict,
@@ -128,9 +139,10 @@ class ConformancePlugin:
         if self.session.progress:
             print(f"  ERROR {check.id}  {result.summary}", file=sys.stderr, flush=True)
 
-    def start(self, browser: Browser) -> ConformanceSession:
+    def start(self, browser: Browser, relaunch: Callable[[], Browser] | None = None) -> ConformanceSession:
         harness = self.session.harness
         observations = Observations(harness, browser)
+        observations.relaunch = relaunch
         spec = harness.storage_spec()
         if spec is not None:
             observations.extra["storage-before"] = snapshot(spec)

@@ -17,11 +17,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
-from conformance.browsing import BrowserSession, PageVisit
+from conformance.browsing import BrowserSession, Hung, PageVisit
 from conformance.config import Action
 from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
 
-IMS_WAIT_MS = 15_000
 LOGOUT_FAILED = "logout failed"
 
 
@@ -135,10 +134,12 @@ def _perform(session: BrowserSession, harness: Harness, action: Action, base: st
 def start_login(session: BrowserSession, harness: Harness) -> str:
     """Begin a sign-in at the partner and wait for the mock's login page; its URL."""
     session.origins.add(harness.partner.base_url)
-    _perform(session, harness, harness.partner.start_login, harness.partner.base_url)
     try:
-        session.page.wait_for_url(f"{harness.ims_url}/ims/**", timeout=IMS_WAIT_MS, wait_until="commit")
+        _perform(session, harness, harness.partner.start_login, harness.partner.base_url)
+        session.page.wait_for_url(f"{harness.ims_url}/ims/**", wait_until="commit")
     except PlaywrightError as exc:
+        if session.waiting_for() is not None:
+            raise session.hung("when the sign-in started") from exc
         raise ProbeError(
             f"starting the login ({harness.partner.start_login.kind} {harness.partner.start_login.target}) "
             f"did not reach the mock IMS at {harness.ims_url}; the browser is at {session.page.url}"
@@ -169,9 +170,11 @@ def answer_login_page(session: BrowserSession, harness: Harness, user: TestUser 
             session.page.click(f'button[data-user="{user.email}"]')
     try:
         session.page.wait_for_url(
-            re.compile(rf"^(?!{re.escape(harness.ims_url)}/ims/).*"), timeout=IMS_WAIT_MS, wait_until="commit"
+            re.compile(rf"^(?!{re.escape(harness.ims_url)}/ims/).*"), wait_until="commit"
         )
     except PlaywrightError as exc:
+        if session.waiting_for() is not None:
+            raise session.hung("after the sign-in at IMS") from exc
         raise ProbeError(f"the browser stayed on the mock IMS at {session.page.url}") from exc
 
 
@@ -187,7 +190,11 @@ def login(
         start_login(session, harness)
         answer_login_page(session, harness, user)
         run.landing = session.visit("landing")
-        run.profile = session.goto(harness.partner.url(harness.partner.after_login), "profile")
+        run.profile = session.goto(
+            harness.partner.url(harness.partner.after_login), "profile", "after the sign-in"
+        )
+    except Hung as exc:
+        run.error = str(exc)  # no screenshot: a hung page would keep it waiting as long again
     except (ProbeError, PlaywrightError) as exc:
         run.error = str(exc).splitlines()[0]
         session.screenshot("error")
@@ -323,7 +330,7 @@ def denied_login(harness: Harness, browser: Browser) -> LoginRun:
         start_login(session, harness)
         answer_login_page(session, harness, None)
         run.landing = session.visit("after-deny")
-    except (ProbeError, PlaywrightError) as exc:
+    except (ProbeError, Hung, PlaywrightError) as exc:
         run.error = str(exc).splitlines()[0]
     run.callback_url = callbacks[0] if callbacks else None
     run.journal = harness.journal_since(mark)
@@ -348,9 +355,9 @@ def token_endpoint_failure(harness: Harness, browser: Browser) -> LoginRun:
 EXPIRY_MARGIN = 120
 
 
-def _revisit(harness: Harness, session: BrowserSession, label: str) -> Revisit:
+def _revisit(harness: Harness, session: BrowserSession, label: str, when: str) -> Revisit:
     mark = harness.journal_mark()
-    page = session.goto(harness.partner.url(harness.partner.needs_token), label)
+    page = session.goto(harness.partner.url(harness.partner.needs_token), label, when)
     return Revisit(label, page, harness.journal_since(mark))
 
 
@@ -393,14 +400,18 @@ def real_time_afterwards(harness: Harness) -> Iterator[None]:
 
 def _expire_twice(harness: Harness, session: BrowserSession, run: LoginRun, result: RefreshRun) -> None:
     if run.error is None:
-        result.visits.append(_revisit(harness, session, "while-valid-1"))
-        result.visits.append(_revisit(harness, session, "while-valid-2"))
+        result.visits.append(_revisit(harness, session, "while-valid-1", "while the access token was valid"))
+        result.visits.append(_revisit(harness, session, "while-valid-2", "while the access token was valid"))
         lifetime = _access_lifetime(harness, run)
         harness.ims.clock.advance(lifetime + EXPIRY_MARGIN)
-        result.visits.append(_revisit(harness, session, "after-first-expiry"))
-        result.visits.append(_revisit(harness, session, "after-first-refresh"))
+        result.visits.append(
+            _revisit(harness, session, "after-first-expiry", "after the access token expired")
+        )
+        result.visits.append(_revisit(harness, session, "after-first-refresh", "after the first refresh"))
         harness.ims.clock.advance(lifetime + EXPIRY_MARGIN)
-        result.visits.append(_revisit(harness, session, "after-second-expiry"))
+        result.visits.append(
+            _revisit(harness, session, "after-second-expiry", "after the refreshed access token expired")
+        )
 
 
 def revoked_refresh(harness: Harness, browser: Browser) -> tuple[LoginRun, Revisit | None]:
@@ -410,6 +421,11 @@ def revoked_refresh(harness: Harness, browser: Browser) -> tuple[LoginRun, Revis
         harness.ims.faults.scenario("refresh-revoked", client_id=harness.client_id)
         with real_time_afterwards(harness):
             harness.ims.clock.advance(_access_lifetime(harness, run) + EXPIRY_MARGIN)
-            visit = _revisit(harness, session, "after-revocation")
+            visit = _revisit(
+                harness,
+                session,
+                "after-revocation",
+                "after the access token expired and the refresh token was revoked",
+            )
     run.trace = session.close()
     return run, visit

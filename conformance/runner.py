@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from conformance.browsing import STEP_TIMEOUT_S
 from conformance.checks import REGISTRY, ordered
 from conformance.config import PartnerConfig
 from conformance.harness import prepare
@@ -26,6 +30,7 @@ from mock_ims.version import __version__
 
 SUITE_DIR = Path(__file__).parent / "suite"
 DEFAULT_TIMEOUT_S = 300.0
+REPORTS_ROOT = Path("conformance-report")
 
 
 class UsageError(ValueError):
@@ -41,6 +46,25 @@ class RunOptions:
     headed: bool = False
     progress: bool = True
     timeout: float | None = DEFAULT_TIMEOUT_S  # the whole run, in seconds; None: no bound
+    step_timeout: float = STEP_TIMEOUT_S  # one step of the app (a page, a redirect), in seconds
+
+
+def new_report_dir(root: Path = REPORTS_ROOT) -> Path:
+    """A report directory of this run's own, so runs side by side never share one; `latest`
+    (a symlink, replaced atomically) points at the newest."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in itertools.count(1):
+        directory = root / (f"run-{stamp}-{os.getpid()}" + ("" if attempt == 1 else f"-{attempt}"))
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir()
+            break
+    latest, temporary = root / "latest", root / f".latest-{os.getpid()}"
+    with contextlib.suppress(OSError):  # a file system without symlinks: no `latest`, no harm
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(directory.name, target_is_directory=True)
+        os.replace(temporary, latest)
+    return directory
 
 
 def select(only: list[str] | None, skip: list[str] | None) -> list[str]:
@@ -94,7 +118,7 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
 
     with stoppable(options.timeout) as stop:
         try:
-            harness = prepare(config, report_dir)
+            harness = prepare(config, report_dir, step_timeout=options.step_timeout)
         except RunStopped as exc:
             return report(
                 [_error(i, f"not judged: the run was stopped ({exc.reason})") for i in selected], [], "", []
