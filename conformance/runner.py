@@ -17,7 +17,7 @@ import pytest
 
 from conformance.browsing import STEP_TIMEOUT_S
 from conformance.checks import REGISTRY, ordered
-from conformance.config import PartnerConfig
+from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.harness import prepare
 from conformance.model import CheckResult, RunReport, Verdict
 from conformance.partner import PartnerError
@@ -123,11 +123,16 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
             return report(
                 [_error(i, f"not judged: the run was stopped ({exc.reason})") for i in selected], [], "", []
             )
+        except PartnerConfigError as exc:
+            # Exit 2 with the key at fault; the reports still say why, for a CI job that publishes them.
+            report([_error(i, f"set-up failed: {exc}") for i in selected], [], "", [])
+            raise
         except (PartnerError, AdminAPIError, RuntimeError, OSError) as exc:
             # The suite cannot judge anything: every selected check is an ERROR that says why.
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             _say(options, f"ims-conformance: could not set up the run: {printable(str(exc)) or reason}")
             return report([_error(i, f"set-up failed: {reason}") for i in selected], [], "", [])
+        config = harness.partner  # the port the app really got, for the report
         session = ConformanceSession(harness, selected, baseline, progress=options.progress)
         timeline: list[dict[str, Any]] = []
         try:
