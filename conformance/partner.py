@@ -153,6 +153,11 @@ class PartnerProcess:
             return ""
 
     @property
+    def pid(self) -> int | None:
+        """The shell's pid, which is also the app's process group id."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def returncode(self) -> int | None:
         """The app's exit status once it has exited (the shell's: the command's, for one command)."""
         return self._process.poll() if self._process is not None else None
