@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from conformance.checks import REGISTRY
+from conformance.model import CheckResult, RunReport, Severity, Verdict
+from conformance.reports import summary_table
 from conformance.runner import read_baseline, select
+from conformance.text import printable
+from mock_ims import MockIMS
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,7 +33,16 @@ def test_checks_lists_every_id_with_severity_and_requirement() -> None:
 def test_run_help_names_every_option() -> None:
     result = cli("run", "--help")
     assert result.returncode == 0
-    for option in ("--config", "--only", "--skip", "--baseline", "--report-dir", "--headed"):
+    for option in (
+        "--config",
+        "--only",
+        "--skip",
+        "--baseline",
+        "--report-dir",
+        "--timeout",
+        "--step-timeout",
+        "--headed",
+    ):
         assert option in result.stdout
 
 
@@ -111,3 +125,55 @@ def test_every_check_has_its_place_in_the_run_order_and_the_readme() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
     for check in REGISTRY.values():
         assert f"| `{check.id}` | {check.severity.value} |" in readme, check.id
+
+
+def shared_mock_config(tmp_path: Path, url: str, admin_token: str | None = None) -> Path:
+    config = tmp_path / "partner.toml"
+    token = f'admin_token = "{admin_token}"\n' if admin_token else ""
+    config.write_text(
+        f'[partner]\nbase_url = "http://127.0.0.1:9"\n[ims]\nurl = "{url}"\nclient_id = "partner"\n{token}'
+    )
+    return config
+
+
+def test_an_unreachable_ims_url_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    result = cli(
+        "run", "--config", str(shared_mock_config(tmp_path, url)), "--report-dir", str(tmp_path / "r")
+    )
+
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [
+        f"ims-conformance: error: ims.url: no mock IMS answers at {url} (ConnectError: [Errno 111] Connection refused)"
+    ]
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "r" / "results.json").is_file()  # a CI job that publishes it still finds it
+
+
+def test_a_refused_admin_token_is_named(tmp_path: Path) -> None:
+    ims = MockIMS(admin_token="the-right-one").start()
+    try:
+        config = shared_mock_config(tmp_path, ims.url, admin_token="a-wrong-one")
+        result = cli("run", "--config", str(config), "--report-dir", str(tmp_path / "r"))
+    finally:
+        ims.stop()
+
+    assert result.returncode == 2
+    assert "ims.admin_token: the mock at" in result.stderr
+    assert "refused it (401" in result.stderr or "refused it (403" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_text_from_the_apps_side_cannot_draw_over_the_console() -> None:
+    # A file name with a carriage return and colour codes, as a FAIL's summary would quote it.
+    sneaky = "token found in var/\r\x1b[32mPASS\x1b[0m.log"
+    result = CheckResult("storage.encrypted", Verdict.FAIL, sneaky, "r", Severity.REQUIRED, "d")
+    table = summary_table(RunReport("http://127.0.0.1:1", "", "", "", [result], warnings=[sneaky]))
+
+    assert "\r" not in table and "\x1b" not in table
+    assert "var/\\r\\x1b[32mPASS\\x1b[0m.log" in table
+    assert printable("two\nlines\tkept") == "two\nlines\tkept"
+    assert printable("one\nline", multiline=False) == "one\\nline"

@@ -82,6 +82,12 @@ def test_placeholders_are_filled_in_command_env_and_storage(tmp_path: Path) -> N
         (MINIMAL + "[client]\nscopes = 1\n", "client.scopes"),
         (MINIMAL + "[extra]\n", "config.extra"),
         ("[partner\n", "invalid TOML"),
+        # An empty value would silently mean the default, or a command that never starts.
+        (MINIMAL + 'command = ""\n', "partner.command"),
+        (MINIMAL + 'start_login = "  "\n', "partner.start_login"),
+        (MINIMAL + 'logout = ""\n', "partner.logout"),
+        (MINIMAL + '[storage]\ncommand = ""\n', "storage.command"),
+        (MINIMAL + '[ims]\nurl = ""\n', "ims.url"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, text: str, key: str) -> None:
@@ -136,3 +142,13 @@ def test_the_suites_client_may_use_every_ims_scope_by_default(tmp_path: Path) ->
 def test_a_client_registration_without_a_required_scope_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(PartnerConfigError, match=r"client\.scopes: must include lr_partner_apis"):
         load(write(tmp_path, MINIMAL + '[client]\nscopes = ["openid", "AdobeID"]\n'))
+
+
+def test_double_braces_write_literal_braces_in_command_and_env(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "command = \"node -e 'console.log({{ port: {port} }})'\"\n"
+        'env = { JSON = "{{\\"id\\": \\"{client_id}\\"}}" }\n'
+    )
+    config = load(write(tmp_path, text)).filled({"port": "8000", "client_id": "cid"})
+    assert config.command == "node -e 'console.log({ port: 8000 })'"
+    assert config.env == {"JSON": '{"id": "cid"}'}
