@@ -9,7 +9,7 @@ from mock_ims.config import ClientConfig, ConfigError, MockConfig, UserConfig, d
 from mock_ims.version import __version__
 
 if TYPE_CHECKING:
-    from mock_ims.client import AdminAPIError, ImsClient
+    from mock_ims.client import AdminAPIError, ImsClient, KeptLease, Lease, LeaseHeld
     from mock_ims.running import MockIMS
 
 __all__ = [
@@ -17,6 +17,9 @@ __all__ = [
     "ClientConfig",
     "ConfigError",
     "ImsClient",
+    "KeptLease",
+    "Lease",
+    "LeaseHeld",
     "MockConfig",
     "MockIMS",
     "UserConfig",
@@ -27,7 +30,14 @@ __all__ = [
 
 # Imported on first use (PEP 562): `mock-ims serve` never needs httpx, whose import costs a
 # tenth of the server's start-up.
-_LAZY = {"AdminAPIError": "mock_ims.client", "ImsClient": "mock_ims.client", "MockIMS": "mock_ims.running"}
+_LAZY = {
+    "AdminAPIError": "mock_ims.client",
+    "ImsClient": "mock_ims.client",
+    "KeptLease": "mock_ims.client",
+    "Lease": "mock_ims.client",
+    "LeaseHeld": "mock_ims.client",
+    "MockIMS": "mock_ims.running",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,11 @@ when it was started with `--admin-token`, the token), and on `MockIMS`, which ru
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +27,29 @@ class AdminAPIError(RuntimeError):
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+
+
+class LeaseHeld(AdminAPIError):
+    """The mock's lease is held by someone else (409): `holder` and the seconds it `expires_in`."""
+
+    def __init__(self, status: int, detail: str, holder: str, expires_in: float) -> None:
+        super().__init__(status, detail)
+        self.holder = holder
+        self.expires_in = expires_in
+
+
+def _error(response: httpx.Response) -> AdminAPIError:
+    try:
+        body = response.json()
+    except ValueError:
+        return AdminAPIError(response.status_code, response.text)
+    if not isinstance(body, dict):
+        return AdminAPIError(response.status_code, response.text)
+    detail = str(body.get("detail") or response.text)
+    if body.get("error") == "lease_held":
+        holder, expires_in = str(body.get("holder", "")), float(body.get("expires_in", 0))
+        return LeaseHeld(response.status_code, detail, holder, expires_in)
+    return AdminAPIError(response.status_code, detail)
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,6 +232,131 @@ class TokensAPI(_Section):
         return list(self._client.call("POST", "/__admin/tokens/revoke", json=body)["revoked"])
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A lease on the mock, as granted or last renewed; `id` is what proves it is yours."""
+
+    id: str
+    holder: str
+    ttl: float
+    expires_in: float  # seconds, when it was granted or renewed
+    expires_at: str
+
+    @classmethod
+    def from_answer(cls, answer: Mapping[str, Any]) -> Lease:
+        return cls(
+            id=str(answer["id"]),
+            holder=str(answer["holder"]),
+            ttl=float(answer["ttl"]),
+            expires_in=float(answer["expires_in"]),
+            expires_at=str(answer["expires_at"]),
+        )
+
+
+class KeptLease:
+    """A lease `LeaseAPI.held` keeps renewing: `lease` is its latest renewal; `lost` is None
+    while it is held, else the refusal that showed it lapsed (renewed too late, or taken)."""
+
+    def __init__(self, lease: Lease) -> None:
+        self.lease = lease
+        self.lost: AdminAPIError | None = None
+
+    @property
+    def id(self) -> str:
+        return self.lease.id
+
+    @property
+    def holder(self) -> str:
+        return self.lease.holder
+
+    def check(self) -> None:
+        """Raise the refusal that showed the lease lapsed, if it did."""
+        if self.lost is not None:
+            raise self.lost
+
+
+LEASE_POLL_SECONDS = 0.5
+
+
+def _lease_id(lease: Lease | KeptLease | str) -> str:
+    return lease if isinstance(lease, str) else lease.id
+
+
+class LeaseAPI(_Section):
+    """The mock's lease: one holder at a time, for tools that need the mock to themselves."""
+
+    def acquire(self, holder: str, ttl: float = 60, *, wait: float = 0) -> Lease:
+        """Take the lease for `ttl` seconds; LeaseHeld when someone else has it. With `wait`,
+        try again every half second for up to `wait` seconds first."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                answer = self._client.call_json("POST", "/__admin/lease", json={"holder": holder, "ttl": ttl})
+                return Lease.from_answer(answer)
+            except LeaseHeld:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                time.sleep(min(LEASE_POLL_SECONDS, left))
+
+    def renew(self, lease: Lease | KeptLease | str, ttl: float | None = None) -> Lease:
+        """Extend the lease to `ttl` seconds from now (None: the ttl it was taken for)."""
+        body = _clean({"ttl": ttl})
+        return Lease.from_answer(
+            self._client.call_json("PUT", f"/__admin/lease/{_lease_id(lease)}", json=body)
+        )
+
+    def release(self, lease: Lease | KeptLease | str) -> None:
+        """Give the lease up; AdminAPIError 404 when it was released already or expired."""
+        self._client.call("DELETE", f"/__admin/lease/{_lease_id(lease)}")
+
+    def current(self) -> dict[str, Any] | None:
+        """Who holds the lease (`holder`, `ttl`, `expires_in`, `expires_at`, `acquired_at`), or None."""
+        answer = self._client.call_json("GET", "/__admin/lease")
+        if not answer.get("held"):
+            return None
+        return {name: value for name, value in answer.items() if name != "held"}
+
+    @contextlib.contextmanager
+    def held(self, holder: str, ttl: float = 60, *, wait: float = 0) -> Iterator[KeptLease]:
+        """Hold the lease for the block: acquire it (waiting up to `wait` seconds), renew it
+        every ttl/3 seconds in a daemon thread, release it on the way out.
+
+        A lease that lapses inside the block does not raise: `lost` says so (`check()` raises).
+        """
+        kept = KeptLease(self.acquire(holder, ttl, wait=wait))
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=self._keep, args=(kept, stop, ttl / 3), name="mock-ims-lease", daemon=True
+        )
+        renewer.start()
+        try:
+            yield kept
+        finally:
+            stop.set()
+            renewer.join()
+            if kept.lost is None:
+                try:
+                    self.release(kept)
+                except AdminAPIError as exc:
+                    if exc.status not in (404, 409):
+                        raise
+                    kept.lost = exc
+                except httpx.HTTPError:
+                    pass  # the mock is gone or not answering: the lease expires within its ttl
+
+    def _keep(self, kept: KeptLease, stop: threading.Event, interval: float) -> None:
+        while not stop.wait(interval):
+            try:
+                kept.lease = self.renew(kept)
+            except AdminAPIError as exc:
+                if exc.status in (404, 409):  # expired, or someone else has it now
+                    kept.lost = exc
+                    return
+            except httpx.HTTPError:
+                pass  # the mock did not answer this time: the next turn tries again
+
+
 class ImsClient:
     """Steer and observe a mock IMS through its admin API."""
 
@@ -225,6 +377,7 @@ class ImsClient:
         self.users = UsersAPI(self)
         self.clients = ClientsAPI(self)
         self.tokens = TokensAPI(self)
+        self.lease = LeaseAPI(self)
 
     def call_json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """`call` for endpoints that answer a JSON object."""
@@ -236,11 +389,7 @@ class ImsClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, **kwargs)
         if response.status_code >= 400:
-            try:
-                detail = str(response.json().get("detail") or response.text)
-            except ValueError:
-                detail = response.text
-            raise AdminAPIError(response.status_code, detail)
+            raise _error(response)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

@@ -13,6 +13,7 @@ from mock_ims.config import MockConfig
 from mock_ims.faults import Faults
 from mock_ims.journal import Journal
 from mock_ims.keys import KeySet
+from mock_ims.lease import Leases
 from mock_ims.ledger import Ledger
 from mock_ims.registry import Registry
 from mock_ims.store import Store, open_store
@@ -46,6 +47,7 @@ class Context:
         self.ledger = Ledger(self.store, self.signer, retention_ms=settings.config.retention_seconds * 1000)
         self.journal = Journal(self.store, settings.config.journal_limit)
         self.faults = Faults(self.store)
+        self.leases = Leases(self.store)
         self.started = False
         self._base_urls: dict[tuple[object, ...], str] = {}
 
@@ -59,7 +61,10 @@ class Context:
             await self.startup()
 
     async def reset(self) -> None:
-        """Back to the configured state: journal, tokens, sessions, faults and clock cleared."""
+        """Back to the configured state: journal, tokens, sessions, faults and clock cleared.
+
+        The lease is kept: its holder resets the mock between its steps and must not lose it.
+        """
         for kind in ("tokens", "sessions", "requests", "faults"):
             await self.store.clear(kind)
         await self.store.clear_journal()

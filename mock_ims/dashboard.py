@@ -148,6 +148,7 @@ async def gather(ctx: Context, filters: Mapping[str, str], refresh: int | None, 
         "outcome": [(outcome, outcome) for outcome in OUTCOMES],
     }
     tokens = sorted(await ctx.ledger.all(), key=lambda r: (r.created_ms, r.id), reverse=True)
+    lease = await ctx.leases.current()
     return DashboardView(
         now_ms=now_ms,
         offset_seconds=float(str(clock["offset_seconds"])),
@@ -165,11 +166,12 @@ async def gather(ctx: Context, filters: Mapping[str, str], refresh: int | None, 
         csrf=csrf,
         refresh=refresh,
         return_to=view_query(filters, refresh),
+        lease=ctx.leases.describe(lease) if lease is not None else None,
     )
 
 
 async def dashboard(request: Request) -> Response:
-    """The dashboard page: clock, faults, journal, tokens, users and clients."""
+    """The dashboard page: clock and lease, faults, journal, tokens, users and clients."""
     ctx = context(request)
     filters = read_filters(request.query_params)
     refresh = read_refresh(request.query_params.get("refresh"))

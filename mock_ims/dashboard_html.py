@@ -74,6 +74,7 @@ class DashboardView:
     csrf: str
     refresh: int | None
     return_to: str  # the query string the forms come back to
+    lease: Mapping[str, object] | None = None  # who holds the mock's lease (never its id)
 
 
 def e(value: object) -> str:
@@ -160,7 +161,18 @@ def _clock_section(view: DashboardView) -> str:
 <label for=advance-seconds>seconds</label>
 <input id=advance-seconds name=seconds inputmode=decimal size=10 required placeholder="e.g. 600 or -60">
 <button id=advance-custom>Advance</button></form>
+{_lease_line(view.lease)}
 </section>"""
+
+
+def _lease_line(lease: Mapping[str, object] | None) -> str:
+    if lease is None:
+        return "<p id=lease>Lease: <span id=lease-holder class=muted>not held</span></p>"
+    seconds = float(str(lease["expires_in"]))
+    return (
+        f"<p id=lease>Lease: held by <strong id=lease-holder>{e(lease['holder'])}</strong>"
+        f" for {e(duration(round(seconds * 1000)))} more (until {e(lease['expires_at'])}, real time)</p>"
+    )
 
 
 def _select(name: str, current: str, options: Sequence[tuple[str, str]]) -> str:

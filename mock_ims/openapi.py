@@ -18,6 +18,7 @@ from mock_ims.admin.clock import MAX_ADVANCE_SECONDS
 from mock_ims.clock import CLOCK_RANGE
 from mock_ims.config import MAX_LIFETIME_SECONDS
 from mock_ims.faults import FAULT_RULE_FIELDS
+from mock_ims.lease import DEFAULT_TTL_SECONDS, MAX_HOLDER_LENGTH, MAX_TTL_SECONDS, MIN_TTL_SECONDS
 from mock_ims.store import KINDS
 from mock_ims.version import __version__
 
@@ -853,6 +854,80 @@ def control_paths() -> Paths:
     }
 
 
+LEASE_DESCRIPTION = (
+    "A cooperative, exclusive lease on the whole mock, for a tool that needs it to itself for a "
+    "while (a conformance run moves the clock and reads the journal). One holder at a time: a "
+    "second is refused (409) with who holds it and for how long. It expires on real time, never "
+    "on the mock's clock, unless renewed; `POST /__admin/reset` keeps it, and it is not journalled. "
+    "Cooperative: it refuses a second holder, it does not lock the mock."
+)
+
+
+def lease_paths() -> Paths:
+    """`/__admin/lease`: take, show, renew and release the mock's lease."""
+    lease_id = path_parameter("lease_id", "The id `POST /__admin/lease` answered.", minLength=1)
+    held = response(
+        "Someone else holds the lease: who, and for how long (never its id).",
+        content=json_content({"anyOf": [ref("schemas", "LeaseHeld"), ref("schemas", "AdminError")]}),
+    )
+    gone = response(
+        "No lease is held under this id: it was released, it expired, or it never was.",
+        content=json_content(ref("schemas", "AdminError")),
+    )
+    granted = ref("schemas", "Lease")
+    return {
+        "/__admin/lease": {
+            "get": admin_operation(
+                "admin_lease_get",
+                "Who holds the mock's lease, if anyone",
+                {
+                    "200": json_answer(
+                        "The holder and its expiry, or `held: false`.", ref("schemas", "LeaseStatus")
+                    )
+                },
+                description=LEASE_DESCRIPTION,
+            ),
+            "post": admin_operation(
+                "admin_lease_post",
+                "Take the mock's lease",
+                {
+                    "201": response(
+                        "Yours: keep the `id`, the only proof it is yours; renew it before it expires.",
+                        content=json_content(granted),
+                        headers={
+                            "Location": {
+                                "description": "`/__admin/lease/{id}`: where to renew and release it.",
+                                "schema": {"type": "string"},
+                                "required": True,
+                            }
+                        },
+                    ),
+                    "409": held,
+                },
+                body=ref("schemas", "LeaseRequest"),
+                description=LEASE_DESCRIPTION,
+            ),
+        },
+        "/__admin/lease/{lease_id}": {
+            "put": admin_operation(
+                "admin_lease_put",
+                "Renew the lease: it expires `ttl` seconds from now",
+                {"200": json_answer("Renewed.", granted), "404": gone, "409": held},
+                body=ref("schemas", "LeaseRenewal"),
+                body_required=False,
+                parameters=[lease_id],
+            ),
+            "delete": admin_operation(
+                "admin_lease_delete",
+                "Release the lease",
+                {"204": response("Released: the next holder may take it."), "404": gone, "409": held},
+                parameters=[lease_id],
+                description="Not idempotent: releasing a lease no longer held (released, expired) is a 404.",
+            ),
+        },
+    }
+
+
 def list_of(name: str, item: Schema) -> Schema:
     return {
         "type": "object",
@@ -1081,6 +1156,7 @@ PATH_GROUPS: tuple[Callable[[], Paths], ...] = (
     discovery_paths,
     admin_paths,
     control_paths,
+    lease_paths,
     dashboard_paths,
     lightroom_paths,
     openapi_paths,
@@ -1711,6 +1787,7 @@ def control_schemas() -> dict[str, Schema]:
             "additionalProperties": False,
         },
         "Revoked": list_of("revoked", string),
+        **lease_schemas(),
         "Stats": {
             "type": "object",
             "properties": {
@@ -1791,6 +1868,76 @@ def control_schemas() -> dict[str, Schema]:
                 "links": {"type": "object"},
             },
             "required": ["base", "id", "type", "payload", "links"],
+        },
+    }
+
+
+def lease_schemas() -> dict[str, Schema]:
+    ttl: Schema = {
+        "type": "number",
+        "minimum": MIN_TTL_SECONDS,
+        "maximum": MAX_TTL_SECONDS,
+        "description": "Seconds of real time until it expires, unless renewed.",
+    }
+    shown: dict[str, Schema] = {
+        "holder": {"type": "string", "description": "Who holds it, as they said when taking it."},
+        "ttl": ttl,
+        "expires_in": {"type": "number", "minimum": 0, "description": "Seconds of real time left."},
+        "expires_at": {"type": "string", "description": "ISO 8601, UTC, real time (not the mock's clock)."},
+        "acquired_at": {"type": "string", "description": "ISO 8601, UTC, real time."},
+    }
+    return {
+        "LeaseRequest": {
+            "type": "object",
+            "properties": {
+                "holder": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_HOLDER_LENGTH,
+                    "description": "Who takes it, shown to whoever is refused: e.g. `ims-conformance on ci-7 pid 1234`.",
+                },
+                "ttl": {**ttl, "default": DEFAULT_TTL_SECONDS},
+            },
+            "required": ["holder"],
+            "additionalProperties": False,
+        },
+        "LeaseRenewal": {
+            "type": "object",
+            "properties": {
+                "ttl": {**ttl, "description": "Default: the ttl it was taken (or last renewed) for."}
+            },
+            "additionalProperties": False,
+        },
+        "Lease": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "description": "The lease's id: renew and release it with it."},
+                **shown,
+            },
+            "required": ["id", *shown],
+            "additionalProperties": False,
+        },
+        "LeaseStatus": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {"held": {"const": False}},
+                    "required": ["held"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "properties": {"held": {"const": True}, **shown},
+                    "required": ["held", *shown],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "LeaseHeld": {
+            "type": "object",
+            "properties": {"error": {"const": "lease_held"}, "detail": {"type": "string"}, **shown},
+            "required": ["error", "detail", *shown],
+            "additionalProperties": False,
         },
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -12,17 +13,24 @@ MAX_ADMIN_BODY = 256 * 1024
 
 
 class AdminError(Exception):
-    """A bad admin request; answered as `{"error": ..., "detail": ...}` with its status."""
+    """A bad admin request; answered as `{"error": ..., "detail": ..., **fields}` with its status."""
 
-    def __init__(self, detail: str, status_code: int = 400, error: str = "bad_request") -> None:
+    def __init__(
+        self,
+        detail: str,
+        status_code: int = 400,
+        error: str = "bad_request",
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.status_code = status_code
         self.error = error
+        self.fields = dict(fields or {})
 
 
 def admin_error_response(exc: AdminError) -> JSONResponse:
-    return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status_code)
+    return JSONResponse({**exc.fields, "error": exc.error, "detail": exc.detail}, status_code=exc.status_code)
 
 
 def int_param(value: str | None, name: str, *, default: int | None) -> Any:

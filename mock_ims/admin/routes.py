@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from mock_ims.admin.clock import clock
 from mock_ims.admin.faults import fault, faults, scenario, scenarios
 from mock_ims.admin.journal import journal
+from mock_ims.admin.lease import lease, one_lease
 from mock_ims.admin.registry import client, clients, user, users
 from mock_ims.admin.stats import stats
 from mock_ims.admin.tokens import reset, revoke, tokens
@@ -30,4 +31,6 @@ def admin_routes() -> list[BaseRoute]:
         Route("/__admin/tokens/revoke", revoke, methods=["POST"]),
         Route("/__admin/reset", reset, methods=["POST"]),
         Route("/__admin/stats", stats, methods=["GET"]),
+        Route("/__admin/lease", lease, methods=["GET", "POST"]),
+        Route("/__admin/lease/{lease_id}", one_lease, methods=["PUT", "DELETE"]),
     ]

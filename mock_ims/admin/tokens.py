@@ -267,6 +267,9 @@ async def revoke(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    """POST: back to the configured state (journal, tokens, sessions, faults, clock)."""
+    """POST: back to the configured state (journal, tokens, sessions, faults, clock).
+
+    The lease (`/__admin/lease`) is kept: its holder resets the mock between its own steps.
+    """
     await context(request).reset()
     return JSONResponse({"reset": True})

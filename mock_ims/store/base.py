@@ -1,19 +1,22 @@
 """The one small interface behind which all mutable state lives.
 
 State is kept as JSON-able documents grouped by kind (`tokens`, `clients`, `users`, `sessions`,
-`requests`, `faults`, `meta`) plus an append-only journal. Everything that must be single-use
-goes through `claim`, which is atomic in every store, across processes for SQLite and across
-hosts for Redis, so a code or refresh token is redeemed once however many workers race for it.
+`requests`, `faults`, `meta`, `leases`) plus an append-only journal. Everything that must be
+single-use goes through `claim`, which is atomic in every store, across processes for SQLite and
+across hosts for Redis, so a code or refresh token is redeemed once however many workers race for
+it; `swap` (compare-and-set of a whole document) is as atomic, for state such as the lease that
+passes from one holder to the next.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 Doc = dict[str, Any]
 
-KINDS = ("tokens", "clients", "users", "sessions", "requests", "faults", "meta")
+KINDS = ("tokens", "clients", "users", "sessions", "requests", "faults", "meta", "leases")
 # The kinds every worker keeps a parsed copy of; a write to one of them changes `revision()`.
 WATCHED_KINDS = frozenset({"clients", "users", "faults", "meta"})
 
@@ -36,6 +39,11 @@ def copy_doc(value: T) -> T:
     else:
         copied = value
     return cast(T, copied)
+
+
+def same_json(one: object, other: object) -> bool:
+    """Whether two JSON-like values are the same JSON (`True` is not `1`, unlike `==`)."""
+    return json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
 
 
 class StoreError(RuntimeError):
@@ -85,6 +93,13 @@ class Store(Protocol):
 
         Returns the updated document when this call set it; None when the document does not
         exist or the field was already set (someone else claimed it first).
+        """
+
+    async def swap(self, kind: str, key: str, expected: Doc | None, new: Doc | None) -> bool:
+        """Atomically replace the document with `new` (None: remove it) if it is still
+        `expected` (None: there is none), as `get` returned it; False, changing nothing, if not.
+
+        A document written so never expires (`purge` leaves it alone).
         """
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from mock_ims.store.base import WATCHED_KINDS, Doc, copy_doc
+from mock_ims.store.base import WATCHED_KINDS, Doc, copy_doc, same_json
 
 
 class MemoryStore:
@@ -82,6 +82,21 @@ class MemoryStore:
             doc.update(copy_doc(also))
         self._changed(kind)
         return copy_doc(doc)
+
+    async def swap(self, kind: str, key: str, expected: Doc | None, new: Doc | None) -> bool:
+        docs = self._kind(kind)
+        current = docs.get(key)
+        if (current is None) != (expected is None) or not same_json(current, expected):
+            return False
+        if current is None and new is None:
+            return True
+        self._expiry.pop((kind, key), None)
+        if new is None:
+            del docs[key]
+        else:
+            docs[key] = copy_doc(new)
+        self._changed(kind)
+        return True
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:
         doc = self._kind(kind).get(key)

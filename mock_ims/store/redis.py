@@ -93,6 +93,35 @@ if KEYS[3] then redis.call('INCR', KEYS[3]) end
 return redis.call('HGETALL', KEYS[1])
 """
 
+# ARGV: key, whether a document is expected ('1'/'0'), its field count n, its n fields as
+# field/JSON pairs, whether a new document is written ('1'/'0'), then the new fields. The
+# expected fields are compared with the stored JSON text: both were written by `_dump`.
+_SWAP = """
+local doc, order, expiry, inserted = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local key, n = ARGV[1], tonumber(ARGV[3])
+local exists = redis.call('ZSCORE', order, key)
+if ARGV[2] == '0' then
+  if exists then return 0 end
+else
+  if not exists or redis.call('HLEN', doc) ~= n then return 0 end
+  for i = 4, 3 + 2 * n, 2 do
+    if redis.call('HGET', doc, ARGV[i]) ~= ARGV[i + 1] then return 0 end
+  end
+end
+local rest = 4 + 2 * n
+if ARGV[rest] == '0' then
+  if not exists then return 1 end
+  redis.call('ZREM', order, key)
+else
+  if not exists then redis.call('ZADD', order, redis.call('INCR', inserted), key) end
+end
+redis.call('DEL', doc)
+redis.call('ZREM', expiry, key)
+if #ARGV > rest then redis.call('HSET', doc, unpack(ARGV, rest + 1)) end
+if KEYS[5] then redis.call('INCR', KEYS[5]) end
+return 1
+"""
+
 # JSON of a positive integer is digits without a leading zero; `true`, `1.5` and `"3"` are not.
 # Eighteen digits at most keeps HINCRBY within a signed 64-bit integer.
 _DECREMENT = """
@@ -192,6 +221,7 @@ class RedisStore:
         self._items: AsyncScript = register(_ITEMS)
         self._clear: AsyncScript = register(_CLEAR)
         self._claim: AsyncScript = register(_CLAIM)
+        self._swap: AsyncScript = register(_SWAP)
         self._decrement: AsyncScript = register(_DECREMENT)
         self._append_journal: AsyncScript = register(_APPEND_JOURNAL)
         self._purge: AsyncScript = register(_PURGE)
@@ -261,6 +291,19 @@ class RedisStore:
         keys = [self._doc_key(kind, key), self._order(kind), *self._revision(kind)]
         flat = await self._claim(keys=keys, args=[key, *updates])
         return _doc(flat) if flat is not None else None
+
+    async def swap(self, kind: str, key: str, expected: Doc | None, new: Doc | None) -> bool:
+        was = _fields(expected) if expected is not None else []
+        args = [key, "0" if expected is None else "1", len(was) // 2, *was]
+        args += ["0"] if new is None else ["1", *_fields(new)]
+        keys = [
+            self._doc_key(kind, key),
+            self._order(kind),
+            self._expiry(kind),
+            f"{self.prefix}inserted",
+            *self._revision(kind),
+        ]
+        return bool(await self._swap(keys=keys, args=args))
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:
         keys = [self._doc_key(kind, key), self._order(kind), *self._revision(kind)]

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mock_ims.store.base import WATCHED_KINDS, Doc, StoreError
+from mock_ims.store.base import WATCHED_KINDS, Doc, StoreError, same_json
 
 T = TypeVar("T")
 
@@ -239,6 +239,24 @@ class SQLiteStore:
         )
         row = await self._commit(lambda db: db.execute(sql, (*args, kind, key, path)).fetchone())
         return json.loads(row[0]) if row else None
+
+    async def swap(self, kind: str, key: str, expected: Doc | None, new: Doc | None) -> bool:
+        new_text = None if new is None else _dump(new)
+
+        def swap(db: sqlite3.Connection) -> bool:
+            # Read and write in one transaction, which holds SQLite's write lock from its BEGIN
+            # IMMEDIATE: no other process can write in between.
+            row = db.execute("SELECT doc FROM docs WHERE kind=? AND key=?", (kind, key)).fetchone()
+            current = json.loads(row[0]) if row else None
+            if (current is None) != (expected is None) or not same_json(current, expected):
+                return False
+            if new_text is None:
+                db.execute("DELETE FROM docs WHERE kind=? AND key=?", (kind, key))
+            else:
+                db.execute(_PUT, (kind, key, new_text, None))
+            return True
+
+        return await self._commit(swap)
 
     async def decrement(self, kind: str, key: str, field: str) -> int | None:
         path = f"$.{field}"

@@ -171,6 +171,15 @@ async def test_active_faults_are_shown(ims: httpx.AsyncClient) -> None:
     assert "No active faults." not in html
 
 
+async def test_the_lease_holder_is_shown_but_not_the_lease_id(ims: httpx.AsyncClient) -> None:
+    assert "<span id=lease-holder class=muted>not held</span>" in await page(ims)
+    taken = await ims.post("/__admin/lease", json={"holder": "ims-conformance <ci-7>", "ttl": 90})
+    html = await page(ims)
+    assert "<strong id=lease-holder>ims-conformance &lt;ci-7&gt;</strong>" in html
+    assert re.search(r"for 1 min 2\d s more|for 1 min 30 s more", html)
+    assert taken.json()["id"] not in html
+
+
 @pytest.mark.parametrize(
     ("query", "refresh"),
     [

@@ -355,6 +355,7 @@ SAMPLE_PATH_PARAMETERS = {
     "client_id": CLIENT_ID,
     "fault_id": "no-such-fault",
     "name": "ims-down",
+    "lease_id": "no-such-lease",
 }
 
 
@@ -465,6 +466,21 @@ async def control_plane(ims: httpx.AsyncClient) -> None:
     assert (await ims.post("/__admin/tokens/revoke", json={})).status_code == 400
     assert (await ims.get("/__admin/stats")).status_code == 200
     assert (await ims.post("/__admin/reset")).status_code == 200
+
+    assert (await ims.get("/__admin/lease")).status_code == 200
+    taken = await ims.post("/__admin/lease", json={"holder": "first", "ttl": 60})
+    assert taken.status_code == 201
+    lease = f"/__admin/lease/{taken.json()['id']}"
+    assert (await ims.get("/__admin/lease")).status_code == 200
+    assert (await ims.post("/__admin/lease", json={"holder": "second"})).status_code == 409
+    assert (await ims.post("/__admin/lease", json={"holder": "second", "ttl": 0})).status_code == 400
+    assert (await ims.put(lease, json={"ttl": 30})).status_code == 200
+    assert (await ims.put(lease, json={"ttl": "long"})).status_code == 400
+    assert (await ims.put("/__admin/lease/someone-else")).status_code == 409
+    assert (await ims.delete("/__admin/lease/someone-else")).status_code == 409
+    assert (await ims.delete(lease)).status_code == 204
+    assert (await ims.put(lease)).status_code == 404
+    assert (await ims.delete(lease)).status_code == 404
 
 
 async def lightroom(ims: httpx.AsyncClient) -> None:

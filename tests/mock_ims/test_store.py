@@ -135,6 +135,41 @@ async def test_decrement_refuses_what_is_not_a_positive_integer(store: Store) ->
     assert await store.decrement("faults", "absent", "n") is None
 
 
+async def test_swap_creates_only_what_is_absent(store: Store) -> None:
+    assert await store.swap("leases", "l", None, {"id": "a"})
+    assert not await store.swap("leases", "l", None, {"id": "b"})
+    assert await store.get("leases", "l") == {"id": "a"}
+
+
+async def test_swap_replaces_or_removes_only_the_document_expected(store: Store) -> None:
+    await store.put("leases", "l", {"id": "a", "deadline_ms": 5, "nested": {"x": [1, "é"]}})
+    current = await store.get("leases", "l")
+    assert not await store.swap("leases", "l", {"id": "a", "deadline_ms": 6, "nested": {"x": [1, "é"]}}, {})
+    assert not await store.swap("leases", "l", {"id": "a", "deadline_ms": 5}, {})  # a field missing
+    assert not await store.swap("leases", "l", None, {})
+    assert await store.swap("leases", "l", current, {"id": "b", "deadline_ms": 9})
+    assert await store.get("leases", "l") == {"id": "b", "deadline_ms": 9}
+    assert not await store.swap("leases", "l", current, None)  # no longer what it was
+    assert await store.swap("leases", "l", {"id": "b", "deadline_ms": 9}, None)
+    assert await store.get("leases", "l") is None
+    assert await store.items("leases") == []
+    assert not await store.swap("leases", "l", {"id": "b", "deadline_ms": 9}, None)
+    assert await store.swap("leases", "l", None, None)  # nothing expected, nothing left
+
+
+async def test_swap_tells_true_from_one(store: Store) -> None:
+    await store.put("leases", "l", {"flag": True})
+    assert not await store.swap("leases", "l", {"flag": 1}, None)
+    assert await store.swap("leases", "l", {"flag": True}, None)
+
+
+async def test_a_swapped_document_no_longer_expires(store: Store) -> None:
+    await store.put("leases", "l", {"v": 1}, expires_ms=1000)
+    assert await store.swap("leases", "l", {"v": 1}, {"v": 2})
+    assert await store.purge(2000) == 0
+    assert await store.get("leases", "l") == {"v": 2}
+
+
 async def test_the_journal_appends_in_order_and_reads_after_a_sequence(store: Store) -> None:
     seqs = [await store.append_journal({"n": n}, limit=100) for n in range(5)]
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
@@ -192,6 +227,10 @@ async def test_the_revision_changes_with_every_change_to_a_watched_kind(store: S
     await changed()
     await store.clear("users")
     await changed()
+    await store.swap("meta", "lease", None, {"id": "a"})
+    await changed()
+    await store.swap("meta", "lease", {"id": "a"}, None)
+    await changed()
 
 
 async def test_the_revision_ignores_tokens_sessions_and_the_journal(store: Store) -> None:
@@ -202,6 +241,8 @@ async def test_the_revision_ignores_tokens_sessions_and_the_journal(store: Store
     await store.insert("requests", "r", {})
     await store.append_journal({"n": 1}, limit=10)
     await store.delete("tokens", "t")
+    await store.swap("leases", "l", None, {"id": "a"})
+    await store.swap("leases", "l", {"id": "a"}, {"id": "b"})
     assert await store.revision() == before
 
 
@@ -215,6 +256,9 @@ async def test_a_failed_write_leaves_the_revision_alone(store: Store) -> None:
     changed = await store.revision()
     assert changed != before
     assert await store.decrement("clients", "c", "v") is None
+    assert not await store.swap("clients", "c", {"v": 5}, None)
+    assert not await store.swap("clients", "c", None, {"v": 5})
+    assert await store.swap("clients", "absent", None, None)
     assert await store.revision() == changed
 
 
@@ -347,3 +391,31 @@ async def test_sqlite_writes_made_together_each_get_their_own_answer(tmp_path: P
     assert await store.get("tokens", "before") == {"v": 1}
     assert await store.get("tokens", "after") == {"v": 3}
     await store.close()
+
+
+def test_sqlite_swaps_raced_from_several_threads_let_exactly_one_through(tmp_path: Path) -> None:
+    """Each thread has its own connection, as each worker process does: of every round's racers
+    all expecting the same document, one replaces it."""
+    racers = 8
+    started = threading.Barrier(racers)
+
+    def racer(n: int) -> list[bool]:
+        async def race() -> list[bool]:
+            store = SQLiteStore(tmp_path / "state.db")
+            won = []
+            for round_ in range(20):
+                started.wait()
+                expected = None if round_ == 0 else {"round": round_ - 1}
+                won.append(await store.swap("leases", "lease", expected, {"round": round_, "by": n}))
+                started.wait()
+                if won[-1]:  # the winner leaves what the next round expects
+                    await store.put("leases", "lease", {"round": round_})
+                started.wait()
+            await store.close()
+            return won
+
+        return asyncio.run(race())
+
+    with concurrent.futures.ThreadPoolExecutor(racers) as pool:
+        results = list(pool.map(racer, range(racers)))
+    assert [sum(result[round_] for result in results) for round_ in range(20)] == [1] * 20

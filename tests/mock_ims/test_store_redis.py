@@ -156,3 +156,19 @@ def test_serve_refuses_to_start_on_a_redis_it_cannot_reach() -> None:
     assert result.returncode == 2
     assert "mock-ims: error: cannot use the store redis://:***@127.0.0.1" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
+
+
+async def test_a_document_swapped_by_two_hosts_is_replaced_exactly_once_every_round(
+    two_hosts: tuple[Store, Store],
+) -> None:
+    first, second = two_hosts
+    current = None
+    for round_ in range(ROUNDS):
+        swaps = [
+            (first if n % 2 else second).swap("leases", "lease", current, {"round": round_, "by": n})
+            for n in range(RACERS)
+        ]
+        won = [n for n, swapped in enumerate(await asyncio.gather(*swaps)) if swapped]
+        assert len(won) == 1, f"round {round_}: {len(won)} swaps won"
+        current = {"round": round_, "by": won[0]}
+        assert await first.get("leases", "lease") == current
