@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the app has to answer one step (a page, a redirect) before the step counts "
         "as hung (default: %(default)g)",
     )
+    run_parser.add_argument(
+        "--wait-for-mock",
+        type=_seconds,
+        default=0,
+        metavar="SECONDS",
+        help="with [ims] url: when another run holds the shared mock, wait up to this long for it "
+        "instead of stopping at once (default: %(default)g)",
+    )
     run_parser.add_argument("--headed", action="store_true", help="show the browser while it runs")
     commands.add_parser("checks", help="list the checks: id, severity, requirement, description")
     return parser
@@ -107,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             headed=args.headed,
             timeout=args.timeout or None,
             step_timeout=args.step_timeout or STEP_TIMEOUT_S,
+            wait_for_mock=args.wait_for_mock,
         )
         report = run(config, options)
     except (PartnerConfigError, UsageError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 import shutil
@@ -21,7 +22,17 @@ from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.partner import PartnerProcess, wait_until_answering
 from conformance.storage import StorageSpec
 from conformance.trust import CertificateError, trusted_keys
-from mock_ims import AdminAPIError, ClientConfig, ImsClient, MockConfig, MockIMS, UserConfig, default_config
+from mock_ims import (
+    AdminAPIError,
+    ClientConfig,
+    ImsClient,
+    KeptLease,
+    LeaseHeld,
+    MockConfig,
+    MockIMS,
+    UserConfig,
+    default_config,
+)
 from mock_ims.interception import Interception
 
 REAL_IMS = "https://ims-na1.adobelogin.com"
@@ -54,6 +65,7 @@ ATTACKER = TestUser("mallory.attacker@example.com", "mallory-pass", "Mallory", "
 
 
 HANG_JOURNAL_ENTRIES = 10
+LEASE_TTL_S = 60.0  # renewed every 20 s while the run lasts; a killed run frees the mock within a minute
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,9 @@ class Harness:
     trusted_keys: list[str] = field(default_factory=list)  # SPKI hashes Chromium accepts (conformance.trust)
     step_timeout: float = STEP_TIMEOUT_S  # seconds the app has to answer one step
     hangs: list[HangRecord] = field(default_factory=list)  # every step the app did not answer
+    _leases: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     sessions: list[BrowserSession] = field(default_factory=list)  # opened since close_sessions
+    lease: KeptLease | None = None  # a shared mock, held for this run alone
 
     def browser_session(self, browser: Browser, name: str) -> BrowserSession:
         """A fresh browser context for a probe; what it saw joins `browsing` when it closes."""
@@ -178,11 +192,21 @@ class Harness:
             keys.append(self.interception.ca_spki_sha256)
         return [f"--ignore-certificate-errors-spki-list={','.join(keys)}"] if keys else []
 
+    def lease_lost(self) -> str | None:
+        """Why the shared mock stopped being this run's alone, if it did."""
+        if self.lease is None or self.lease.lost is None:
+            return None
+        return (
+            f"the lease on the shared mock {self.ims.url} lapsed during the run ({self.lease.lost.detail}): "
+            "another run may have moved its clock or added to its journal"
+        )
+
     def close(self) -> None:
         if self.process is not None:
             self.process.stop()
         if self.owned_mock is not None:
             self.owned_mock.stop()
+        self._leases.close()
         self.ims.close()
 
 
@@ -243,12 +267,27 @@ def _registered_client(ims: ImsClient, url: str, client_id: str) -> ClientConfig
         ) from exc
 
 
+def _hold(ims: ImsClient, url: str, leases: contextlib.ExitStack, wait: float) -> KeptLease:
+    """The shared mock for this run alone: its lease, kept until the harness closes. Another
+    run's clock moves and journal entries would otherwise land in this run's verdicts."""
+    holder = f"ims-conformance on {socket.gethostname()} (pid {os.getpid()})"
+    try:
+        return leases.enter_context(ims.lease.held(holder, LEASE_TTL_S, wait=wait))
+    except LeaseHeld as exc:
+        waited = f"waited {wait:g} s; " if wait else ""
+        raise PartnerConfigError(
+            f"ims.url: the mock at {url} is in use by {exc.holder} for up to {exc.expires_in:.0f} more s "
+            f"({waited}run again when it is free, or wait for it with --wait-for-mock SECONDS)"
+        ) from exc
+
+
 def prepare(
     partner: PartnerConfig,
     report_dir: Path,
     *,
     start_timeout: float = 30.0,
     step_timeout: float = STEP_TIMEOUT_S,
+    wait_for_mock: float = 0.0,
 ) -> Harness:
     """Start (or reach) the mock, register the partner, start the partner app."""
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -256,12 +295,16 @@ def prepare(
         partner = partner.with_port(free_port())
     owned: MockIMS | None = None
     warnings: list[str] = []
+    leases = contextlib.ExitStack()
+    lease: KeptLease | None = None
     if partner.ims.url:
         ims = ImsClient(partner.ims.url, admin_token=partner.ims.admin_token)
         client_id = partner.ims.client_id or ""
         try:
             registered = _registered_client(ims, partner.ims.url, client_id)
+            lease = _hold(ims, partner.ims.url, leases, wait_for_mock)
         except BaseException:
+            leases.close()
             ims.close()
             raise
         client_secret = partner.ims.client_secret or registered.client_secret or ""
@@ -287,6 +330,8 @@ def prepare(
         owned_mock=owned,
         warnings=warnings,
         step_timeout=step_timeout,
+        lease=lease,
+        _leases=leases,
     )
     if partner.real_hostnames and owned is not None:
         harness.interception = owned.intercept(data_dir=report_dir / "mock-ims")

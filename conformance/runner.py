@@ -47,6 +47,7 @@ class RunOptions:
     progress: bool = True
     timeout: float | None = DEFAULT_TIMEOUT_S  # the whole run, in seconds; None: no bound
     step_timeout: float = STEP_TIMEOUT_S  # one step of the app (a page, a redirect), in seconds
+    wait_for_mock: float = 0.0  # a shared mock leased to another run: wait this long for it
 
 
 def new_report_dir(root: Path = REPORTS_ROOT) -> Path:
@@ -118,7 +119,9 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
 
     with stoppable(options.timeout) as stop:
         try:
-            harness = prepare(config, report_dir, step_timeout=options.step_timeout)
+            harness = prepare(
+                config, report_dir, step_timeout=options.step_timeout, wait_for_mock=options.wait_for_mock
+            )
         except RunStopped as exc:
             return report(
                 [_error(i, f"not judged: the run was stopped ({exc.reason})") for i in selected], [], "", []
@@ -149,6 +152,8 @@ def run(config: PartnerConfig, options: RunOptions) -> RunReport:
         finally:
             harness.close()
         warnings = list(harness.warnings)
+        if (lost := harness.lease_lost()) is not None:
+            warnings.append(lost)
         _keep_traces_of_failures(report_dir, session.results)
         judged = {r.id for r in session.results}
         results: list[CheckResult] = list(session.results)
