@@ -88,7 +88,7 @@ def test_the_suites_own_mock_gets_a_fresh_admin_token(
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(harness_module, "MockIMS", Recording)
-    monkeypatch.setattr(harness_module, "wait_until_answering", lambda url, timeout: None)
+    monkeypatch.setattr(harness_module, "wait_until_answering", lambda url, timeout, **_: None)
     for run in ("first", "second"):
         harness = prepare(load(describe(tmp_path)), tmp_path / run)
         assert harness.warnings == []
@@ -99,7 +99,7 @@ def test_the_suites_own_mock_gets_a_fresh_admin_token(
 def test_a_shared_mock_without_an_admin_token_is_a_warning_in_the_report(
     tmp_path: Path, mock: MockIMS, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(harness_module, "wait_until_answering", lambda url, timeout: None)
+    monkeypatch.setattr(harness_module, "wait_until_answering", lambda url, timeout, **_: None)
     shared = f'[ims]\nurl = "{mock.url}"\nclient_id = "{mock.default_client.client_id}"\n'
     harness = prepare(load(describe(tmp_path, shared)), tmp_path / "report")
     try:
