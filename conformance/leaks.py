@@ -35,8 +35,8 @@ MIN_SEGMENT_LENGTH = 16  # JWT payload/signature segments searched on their own
 BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{40,}={0,2}")
 MAX_DEPTH = 3  # compressed inside compressed inside ...: deeper than any real storage nests
 EXCERPT_CONTEXT = 40  # bytes of context either side of a hit
-STREAM_CHUNK = 4 * 1024 * 1024  # what StreamScanner searches at a time, after the overlap
-STREAM_OVERLAP = 1024 * 1024  # kept from the previous chunk: see StreamScanner
+STREAM_CHUNK = 2 * 1024 * 1024  # what StreamScanner searches at a time, after the overlap
+STREAM_OVERLAP = 512 * 1024  # kept from the previous chunk: see StreamScanner
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
 _JWT_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 
