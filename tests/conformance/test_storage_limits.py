@@ -102,7 +102,8 @@ def test_a_directory_that_links_to_itself_is_scanned_once_in_bounded_time(root: 
         == [[f"file var/sessions/alice.json ({len(json.dumps({'access_token': ACCESS.value}))} bytes)"]] * 2
     )
     assert answer["unscanned"] == [[], []]  # links within the tree are reached anyway: nothing missed
-    assert answer["seconds"] < 5
+    assert answer["seconds"] < 5, answer
+    print(f"self-linking tree: {answer['seconds']:.3f} s for two scans")
 
 
 def test_a_link_out_of_the_declared_tree_is_named_and_not_followed(
