@@ -22,6 +22,10 @@ files = ["var/**"]
 sqlite = ["var/tokens.db"]
 redis = []
 command = "sqlite3 var/app.db .dump"  # optional: a command whose output is a dump of the storage
+max_files = 10000             # files read per scan (default 10000)
+max_bytes = "1GiB"            # bytes read per scan, files and command output: an integer or
+                              # "512MB", "1GiB", ... (default 1GiB); beyond either, what was
+                              # not scanned is named and a clean scan is a WARN, not a PASS
 
 [ims]                         # optional: use a mock that is already running
 url = "http://127.0.0.1:8765"
@@ -54,6 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from conformance.storage import MAX_BYTES, MAX_FILES
 from conformance.trust import CertificateError, certificates
 
 # What a Lightroom partner's project may ask IMS for (docs/ims-facts: identity scopes, the
@@ -84,6 +89,12 @@ PLACEHOLDERS = (
     "python",
     "work_dir",
 )
+_SIZE = re.compile(r"\s*(\d+)\s*([KMGT]i?B|B)?\s*", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1} | {
+    f"{prefix}{infix}b": base**power
+    for power, prefix in enumerate("kmgt", start=1)
+    for infix, base in (("", 1000), ("i", 1024))
+}
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_]+)\}")  # `{{` and `}}` are literal braces
 
 
@@ -119,6 +130,8 @@ class StorageConfig:
     sqlite: tuple[str, ...] = ()
     redis: tuple[str, ...] = ()
     command: str | None = None
+    max_files: int = MAX_FILES
+    max_bytes: int = MAX_BYTES
 
     @property
     def declared(self) -> bool:
@@ -199,7 +212,8 @@ class PartnerConfig:
             self,
             command=fill(self.command, "partner.command") if self.command else None,
             env={k: fill(v, f"partner.env.{k}") for k, v in self.env.items()},
-            storage=StorageConfig(
+            storage=replace(
+                storage,
                 files=tuple(fill(f, "storage.files") for f in storage.files),
                 sqlite=tuple(fill(f, "storage.sqlite") for f in storage.sqlite),
                 redis=tuple(fill(f, "storage.redis") for f in storage.redis),
@@ -257,6 +271,29 @@ def _strings(table: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _count(table: Mapping[str, Any], name: str, key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PartnerConfigError(f"{name}.{key}: must be a whole number of at least 1 (got {value!r})")
+    return value
+
+
+def _size(table: Mapping[str, Any], name: str, key: str, default: int) -> int:
+    """A number of bytes: an integer, or a string such as "512MB" (10**6) or "1GiB" (2**30)."""
+    value = table.get(key, default)
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value)
+        if match is None:
+            raise PartnerConfigError(
+                f"{name}.{key}: {value!r} is not a size; write bytes as an integer, or as a string "
+                'such as "512MB" or "1GiB" (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)'
+            )
+        value = int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PartnerConfigError(f"{name}.{key}: must be a size of at least 1 byte (got {value!r})")
+    return value
+
+
 def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConfig:
     _known(data, "config", {"partner", "storage", "ims", "client"})
     partner = _table(data, "partner", required=True)
@@ -295,12 +332,14 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
     ca_file = _ca_file(partner, root, https=parts.scheme == "https")
 
     storage_table = _table(data, "storage")
-    _known(storage_table, "storage", {"files", "sqlite", "redis", "command"})
+    _known(storage_table, "storage", {"files", "sqlite", "redis", "command", "max_files", "max_bytes"})
     storage = StorageConfig(
         files=_strings(storage_table, "storage", "files"),
         sqlite=_strings(storage_table, "storage", "sqlite"),
         redis=_strings(storage_table, "storage", "redis"),
         command=_str(storage_table, "storage", "command") or None,
+        max_files=_count(storage_table, "storage", "max_files", MAX_FILES),
+        max_bytes=_size(storage_table, "storage", "max_bytes", MAX_BYTES),
     )
     for url in storage.redis:
         if not url.startswith(("redis://", "rediss://", "unix://")):

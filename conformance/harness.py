@@ -180,6 +180,8 @@ class Harness:
             redis=declared.redis,
             command=declared.command,
             root=self.partner.cwd,
+            max_files=declared.max_files,
+            max_bytes=declared.max_bytes,
         )
 
     def partner_logs(self) -> list[Path]:

@@ -9,6 +9,7 @@ signature's bytes as hex, the payload's JSON as it is): finding one segment is f
 `scan_bytes` also decodes runs of base64 it meets and searches the decoded bytes, one level
 deep, which catches JSON-in-base64 session blobs, and opens gzip, zlib, bz2 and xz content
 (`compressed.py`), so a compressed log or a compressed blob in a cookie is read too.
+`StreamScanner` does the same over a stream (a dump command's output) in bounded memory.
 
 Matching is `bytes.find` per pattern: CPython's search skips ahead on long patterns, so a few
 hundred tokens' worth of patterns go through tens of megabytes in about a second.
@@ -34,6 +35,8 @@ MIN_SEGMENT_LENGTH = 16  # JWT payload/signature segments searched on their own
 BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{40,}={0,2}")
 MAX_DEPTH = 3  # compressed inside compressed inside ...: deeper than any real storage nests
 EXCERPT_CONTEXT = 40  # bytes of context either side of a hit
+STREAM_CHUNK = 2 * 1024 * 1024  # what StreamScanner searches at a time, after the overlap
+STREAM_OVERLAP = 512 * 1024  # kept from the previous chunk: see StreamScanner
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
 _JWT_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -255,6 +258,20 @@ def _decoded_runs(data: bytes, direct: Sequence[_Hit], shortest: int) -> tuple[b
     return bytes(buffer), runs
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where `data` sits in a longer stream: the offset and line of its first byte, and how
+    much of its start the previous window searched already (what ends there was reported)."""
+
+    origin: int = 0
+    lines_before: int = 0
+    seen: int = 0
+    zlib_at_start: bool = True
+
+
+_WHOLE = _Frame()
+
+
 def scan_bytes(
     data: bytes, needles: Sequence[Needle], location: str, *, offsets: bool = True, depth: int = 0
 ) -> list[Finding]:
@@ -264,6 +281,12 @@ def scan_bytes(
     `location` names the data ("file var/app.log"); with `offsets` each finding's location
     adds the byte offset and line number of the hit.
     """
+    return _scan(data, needles, location, offsets, depth, _WHOLE)
+
+
+def _scan(
+    data: bytes, needles: Sequence[Needle], location: str, offsets: bool, depth: int, frame: _Frame
+) -> list[Finding]:
     if not needles:
         return []
     shortest = min(len(n.pattern) for n in needles)
@@ -274,23 +297,30 @@ def scan_bytes(
         Finding(
             hit.needle.secret.label,
             hit.needle.encoding,
-            _where(data, hit.start, location, offsets),
+            _where(data, hit.start, location, offsets, frame),
             _excerpt(data, hit, direct),
         )
         for hit in direct.hits
+        if hit.end > frame.seen
     ]
-    findings += _inside_compressed(data, needles, location, offsets, depth, zlib_at_start=True)
+    findings += _inside_compressed(data, needles, location, offsets, depth, frame)
     buffer, runs = _decoded_runs(data, direct.hits, shortest)
     for run in runs:
+        if run.start + run.length <= frame.seen:
+            continue
         decoded = buffer[run.decoded_at : run.decoded_at + run.decoded_length]
-        where = f"{_where(data, run.start, location, offsets)}, in a base64 run of {run.length} characters"
-        findings += _inside_compressed(decoded, needles, where, False, depth, zlib_at_start=True)
+        where = (
+            f"{_where(data, run.start, location, offsets, frame)}, in a base64 run of {run.length} characters"
+        )
+        findings += _inside_compressed(decoded, needles, where, False, depth, _WHOLE)
     run_starts = [run.decoded_at for run in runs]
     inner = _Index(_hits(buffer, needles))
     for hit in inner.hits:
         run = runs[bisect_right(run_starts, hit.start) - 1]
         if hit.end > run.decoded_at + run.decoded_length:
             continue  # spans two runs: an artefact of searching them together
+        if run.start + run.length <= frame.seen:
+            continue
         if any(
             d.needle.secret == hit.needle.secret
             for d in direct.overlapping(run.start, run.start + run.length)
@@ -300,7 +330,7 @@ def scan_bytes(
             Finding(
                 hit.needle.secret.label,
                 f"{hit.needle.encoding} inside base64",
-                f"{_where(data, run.start, location, offsets)}, in a base64 run of {run.length} "
+                f"{_where(data, run.start, location, offsets, frame)}, in a base64 run of {run.length} "
                 f"characters, at decoded byte {hit.start - run.decoded_at}",
                 _excerpt(buffer, hit, inner, within=(run.decoded_at, run.decoded_at + run.decoded_length)),
             )
@@ -309,13 +339,15 @@ def scan_bytes(
 
 
 def _inside_compressed(
-    data: bytes, needles: Sequence[Needle], location: str, offsets: bool, depth: int, *, zlib_at_start: bool
+    data: bytes, needles: Sequence[Needle], location: str, offsets: bool, depth: int, frame: _Frame
 ) -> list[Finding]:
     if depth >= MAX_DEPTH:
         return []
     findings: list[Finding] = []
-    for stream in compressed.streams(data, zlib_at_start=zlib_at_start):
-        where = f"{_where(data, stream.offset, location, offsets)}, {stream.format}-compressed"
+    for stream in compressed.streams(data, zlib_at_start=frame.zlib_at_start):
+        if stream.offset + stream.consumed <= frame.seen:
+            continue
+        where = f"{_where(data, stream.offset, location, offsets, frame)}, {stream.format}-compressed"
         for finding in scan_bytes(stream.content, needles, where, offsets=True, depth=depth + 1):
             findings.append(replace(finding, encoding=f"{finding.encoding} inside {stream.format}"))
     return findings
@@ -326,11 +358,73 @@ def scan_text(text: str, needles: Sequence[Needle], location: str, *, offsets: b
     return scan_bytes(text.encode("utf-8", "surrogateescape"), needles, location, offsets=offsets)
 
 
-def _where(data: bytes, offset: int, location: str, offsets: bool) -> str:
+class StreamScanner:
+    """`scan_bytes` over data that arrives in pieces (a dump command's output), in bounded memory.
+
+    The data is searched in windows: each new `chunk` bytes behind the last `overlap` bytes of
+    the window before. A token is shorter than the overlap, so one that spans two chunks lies
+    whole in the second window; what ends inside the overlap was reported by the first window
+    and is not reported again. Offsets and line numbers count from the start of the stream.
+
+    Decoding works on a window, so two encodings see a bounded stretch of the stream: a base64
+    run is decoded whole when it is no longer than the overlap, and a compressed stream is
+    opened from its start to the end of the window it starts in (at least `overlap` bytes of
+    it, and up to `compressed.MAX_DECOMPRESSED` out); what follows is not decompressed. A zlib
+    stream (whose header occurs by chance) is looked for at the very start of the data only.
+    Where a hit straddles a chunk boundary, a shorter form of the same secret that ends before
+    it (a JWT's payload segment) can be reported by the first window as well.
+    """
+
+    def __init__(
+        self,
+        needles: Sequence[Needle],
+        location: str,
+        *,
+        chunk: int = STREAM_CHUNK,
+        overlap: int = STREAM_OVERLAP,
+    ) -> None:
+        self.needles = needles
+        self.location = location
+        self.chunk = chunk
+        self.overlap = max(overlap, max((len(n.pattern) for n in needles), default=0))
+        self.findings: list[Finding] = []
+        self.size = 0  # bytes fed so far
+        self._pending = bytearray()
+        self._tail = b""  # the end of the last window searched
+        self._origin = 0  # the stream offset of the tail's first byte
+        self._lines = 0  # newlines in the stream before the tail
+
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        self._pending += data
+        while len(self._pending) >= self.chunk:
+            piece = bytes(self._pending[: self.chunk])
+            del self._pending[: self.chunk]
+            self._search(piece)
+
+    def close(self) -> list[Finding]:
+        """Search what is left; every finding in the stream."""
+        if self._pending:
+            self._search(bytes(self._pending))
+            self._pending.clear()
+        return self.findings
+
+    def _search(self, piece: bytes) -> None:
+        window = self._tail + piece
+        first = self._origin == 0 and not self._tail
+        frame = _Frame(self._origin, self._lines, seen=len(self._tail), zlib_at_start=first)
+        self.findings += _scan(window, self.needles, self.location, True, 0, frame)
+        dropped = max(len(window) - self.overlap, 0)
+        self._lines += window.count(b"\n", 0, dropped)
+        self._origin += dropped
+        self._tail = window[dropped:]
+
+
+def _where(data: bytes, offset: int, location: str, offsets: bool, frame: _Frame = _WHOLE) -> str:
     if not offsets:
         return location
-    line = data.count(b"\n", 0, offset) + 1
-    return f"{location} at byte {offset} (line {line})"
+    line = frame.lines_before + data.count(b"\n", 0, offset) + 1
+    return f"{location} at byte {frame.origin + offset} (line {line})"
 
 
 def _excerpt(data: bytes, hit: _Hit, hits: _Index, within: tuple[int, int] | None = None) -> str:

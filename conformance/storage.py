@@ -12,29 +12,43 @@ command is a note in the result, never an exception, so one bad entry cannot hid
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import hashlib
 import os
+import re
+import selectors
 import shutil
 import signal
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.leaks import Finding, Needle, scan_bytes
+from conformance.leaks import Finding, Needle, StreamScanner, scan_bytes
 
 COMMAND_TIMEOUT_S = 30.0
 MAX_FILE_BYTES = 256 * 1024 * 1024  # more than any partner's storage; guards against /dev/zero-like files
+MAX_FILES = 10_000  # files read per scan or snapshot ([storage] max_files)
+MAX_BYTES = (
+    1024 * 1024 * 1024
+)  # bytes read per scan or snapshot, files and command output ([storage] max_bytes)
+# Directory entries listed per scan, matched or not: `/**/*.db` must end on a large disk too.
+MAX_ENTRIES = 1_000_000
+# Kernel views, not storage: /proc/kmsg blocks, /dev/zero never ends, /proc/self/root loops.
+VIRTUAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 SQLITE_SIBLINGS = ("-wal", "-journal")  # where SQLite keeps pages not yet in the main file
 REDIS_TIMEOUT_S = 5.0
 SQLITE_BUSY_S = 1.0  # how long to wait for a writer's lock before reading a copy instead
 NOTE_TAIL_CHARS = 300
+READ_BYTES = 1024 * 1024  # one read() of a file or of the command's pipes
+DRAIN_S = 1.0  # after a timeout, how long to keep reading what the killed command left in its pipes
+_MAGIC = re.compile(r"[*?[]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,8 @@ class StorageSpec:
     command: str | None = None  # a shell command whose stdout is a dump of the storage
     root: Path = Path(".")
     command_timeout: float = COMMAND_TIMEOUT_S
+    max_files: int = MAX_FILES
+    max_bytes: int = MAX_BYTES
 
     @property
     def declared(self) -> bool:
@@ -65,6 +81,7 @@ class Snapshot:
 
     items: Mapping[str, Fingerprint]
     notes: tuple[str, ...] = ()
+    unscanned: tuple[str, ...] = ()  # what a limit or a rule kept out of the fingerprint
 
 
 @dataclass
@@ -72,17 +89,58 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     scanned: list[str] = field(default_factory=list)  # what was looked at, for the report
     notes: list[str] = field(default_factory=list)  # what could not be looked at, and why
+    # What was deliberately left out: a limit reached (max_files, max_bytes, the timeout) or a
+    # place never scanned (/proc). Unlike a note, this makes "no token found" inconclusive.
+    unscanned: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unscanned
+
+
+@dataclass
+class _Budget:
+    """What one scan or snapshot may still read, and what it has left out so far."""
+
+    max_files: int
+    max_bytes: int
+    notes: list[str]
+    unscanned: list[str]
+    files: int = 0
+    bytes: int = 0
+    entries: int = 0
+
+    @classmethod
+    def of(cls, spec: StorageSpec, notes: list[str], unscanned: list[str]) -> _Budget:
+        return cls(spec.max_files, spec.max_bytes, notes, unscanned)
+
+    @property
+    def bytes_left(self) -> int:
+        return max(self.max_bytes - self.bytes, 0)
+
+    @property
+    def spent(self) -> str | None:
+        """The limit reached, if any."""
+        if self.files >= self.max_files:
+            return f"max_files = {self.max_files}"
+        if self.bytes >= self.max_bytes:
+            return f"max_bytes = {self.max_bytes}"
+        if self.entries >= MAX_ENTRIES:
+            return f"{MAX_ENTRIES} directory entries listed"
+        return None
 
 
 def snapshot(spec: StorageSpec) -> Snapshot:
     items: dict[str, Fingerprint] = {}
     notes: list[str] = []
-    for path in _declared_files(spec, notes):
+    unscanned: list[str] = []
+    budget = _Budget.of(spec, notes, unscanned)
+    for path in _budgeted(_file_sources(spec, budget), budget):
         shown = _shown(path, spec.root)
-        data = _read(path, shown, notes)
-        if data is not None:
-            items[f"file {shown}"] = Fingerprint(_digest(data), f"{len(data)} bytes")
-    for path in _declared_sqlite(spec, notes):
+        fingerprint = _fingerprint(path, f"file {shown}", budget)
+        if fingerprint is not None:
+            items[f"file {shown}"] = fingerprint
+    for path in _declared_sqlite(spec, budget):
         shown = _shown(path, spec.root)
         for table, rows in _sqlite_tables(path, shown, notes):
             digest = hashlib.sha256()
@@ -100,10 +158,11 @@ def snapshot(spec: StorageSpec) -> Snapshot:
                 digest.hexdigest(), f"{kind}, {len(fields)} values"
             )
     if spec.command:
-        output = _run(spec.command, spec, notes)
-        if output is not None:
-            items["command output"] = Fingerprint(_digest(output.stdout), f"{len(output.stdout)} bytes")
-    return Snapshot(items, tuple(notes))
+        digest = hashlib.sha256()
+        size = _run(spec.command, spec, budget, digest.update, lambda _: None)
+        if size is not None:
+            items["command output"] = Fingerprint(digest.hexdigest(), f"{size} bytes")
+    return Snapshot(items, tuple(notes), tuple(unscanned))
 
 
 def changed(before: Snapshot, after: Snapshot) -> list[str]:
@@ -124,87 +183,294 @@ def changed(before: Snapshot, after: Snapshot) -> list[str]:
 def scan(spec: StorageSpec, needles: Sequence[Needle], *, extra_files: Sequence[Path] = ()) -> ScanResult:
     """Search everything declared, and `extra_files` (the partner's own logs), for `needles`."""
     result = ScanResult()
-    files = _declared_files(spec, result.notes)
-    sqlite_paths = _declared_sqlite(spec, result.notes)
-    # A database's own file, WAL and rollback journal are read raw too: deleted or superseded
-    # rows stay in free pages and in the WAL until they are overwritten.
-    for path in sqlite_paths:
-        files += [p for p in (path, *(path.with_name(path.name + s) for s in SQLITE_SIBLINGS)) if p.is_file()]
-    for path in extra_files:
-        if path.is_file():
-            files.append(path)
-        else:
-            result.notes.append(f"file {_shown(path, spec.root)}: declared but not found")
-    seen: set[Path] = set()
-    for path in files:
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
+    budget = _Budget.of(spec, result.notes, result.unscanned)
+    databases: list[Path] = []
+    sources = [
+        *_file_sources(spec, budget),
+        *((f"sqlite {p!r}", _sqlite_files(p, spec.root, budget, databases)) for p in spec.sqlite),
+        *((f"file {_shown(p, spec.root)}", _extra_file(p, spec.root, budget)) for p in extra_files),
+    ]
+    for path in _budgeted(sources, budget):
         where = f"file {_shown(path, spec.root)}"
-        data = _read(path, where, result.notes)
+        data = _read(path, where, budget)
         if data is not None:
             result.scanned.append(f"{where} ({len(data)} bytes)")
             result.findings += scan_bytes(data, needles, where)
-    for path in sqlite_paths:
+    for path in databases:
         _scan_sqlite(path, spec.root, needles, result)
     for url in spec.redis:
         _scan_redis(url, needles, result)
     if spec.command:
-        _scan_command(spec.command, spec, needles, result)
+        _scan_command(spec.command, spec, needles, result, budget)
     return result
 
 
 # Files ----------------------------------------------------------------------------------------
 
-
-def _declared_files(spec: StorageSpec, notes: list[str]) -> list[Path]:
-    found: list[Path] = []
-    for pattern in spec.files:
-        matches = _glob(pattern, spec.root)
-        if not matches:
-            notes.append(f"files {pattern!r}: declared but not found under {spec.root}")
-        for match in matches:
-            if match.is_dir():
-                found += sorted(p for p in _walk(match) if p.is_file())
-            elif match.is_file():
-                found.append(match)
-    return found
+_Source = tuple[str, Iterator[Path]]  # what a report calls it ("files 'var/**'"), and its files
 
 
-def _declared_sqlite(spec: StorageSpec, notes: list[str]) -> list[Path]:
+def _file_sources(spec: StorageSpec, budget: _Budget) -> list[_Source]:
+    return [
+        (f"files {pattern!r}", _files(pattern, spec.root, budget, "files", directories=True))
+        for pattern in spec.files
+    ]
+
+
+def _declared_sqlite(spec: StorageSpec, budget: _Budget) -> list[Path]:
     found: list[Path] = []
     for pattern in spec.sqlite:
-        matches = [m for m in _glob(pattern, spec.root) if m.is_file()]
-        if not matches:
-            notes.append(f"sqlite {pattern!r}: declared but not found under {spec.root}")
-        found += matches
+        found += _files(pattern, spec.root, budget, "sqlite", directories=False)
     return found
 
 
-def _glob(pattern: str, root: Path) -> list[Path]:
+def _sqlite_files(pattern: str, root: Path, budget: _Budget, databases: list[Path]) -> Iterator[Path]:
+    """The databases `pattern` selects (added to `databases`), each with its WAL and rollback
+    journal: read raw too, since deleted or superseded rows stay in free pages and in the WAL
+    until they are overwritten."""
+    for path in _files(pattern, root, budget, "sqlite", directories=False):
+        databases.append(path)
+        yield path
+        yield from (p for p in (path.with_name(path.name + s) for s in SQLITE_SIBLINGS) if p.is_file())
+
+
+def _extra_file(path: Path, root: Path, budget: _Budget) -> Iterator[Path]:
+    if path.is_file():
+        yield path
+    else:
+        budget.notes.append(f"file {_shown(path, root)}: declared but not found")
+
+
+def _budgeted(sources: Iterable[_Source], budget: _Budget) -> Iterator[Path]:
+    """Each source's files in turn, each once, while the budget lasts; where it ran out, the
+    source cut short and every source after it are recorded as not scanned."""
+    seen: set[Path] = set()
+    cut: str | None = None
+    for label, paths in sources:
+        if cut is not None:
+            budget.unscanned.append(f"{label}: not scanned ({cut} reached)")
+            continue
+        count = 0
+        for path in paths:
+            if path.resolve() in seen:
+                continue
+            cut = budget.spent
+            if cut is not None:
+                # The walk stops here, so how many more files match is not known.
+                budget.unscanned.append(
+                    f"{label}: stopped after {count} file(s) ({cut} reached); at least one more "
+                    "matched, how many more was not counted"
+                )
+                break
+            seen.add(path.resolve())
+            budget.files += 1
+            count += 1
+            yield path
+        cut = cut or budget.spent
+
+
+def _files(pattern: str, root: Path, budget: _Budget, kind: str, *, directories: bool) -> Iterator[Path]:
+    """Every regular file `pattern` selects, in name order, with a note when there is none.
+
+    Like a recursive glob that includes hidden files, except that `**` and a matched directory
+    (with `directories`, everything under it) never follow a symlink to a directory: a link
+    within the tree is reached anyway (and may loop), a link out of it is recorded as not
+    scanned. A named path and a single `*` do follow links.
+    """
     base = Path(pattern) if Path(pattern).is_absolute() else root / pattern
-    # `glob` answers "dir/" for "dir/**" even when dir does not exist: keep what does.
-    matches = glob.glob(str(base), recursive=True, include_hidden=True)
-    return sorted(Path(p) for p in matches if os.path.lexists(p))
+    start, parts = _split(base)
+    label = f"{kind} {pattern!r}"
+    real = Path(os.path.realpath(start))
+    virtual = _virtual(real)
+    if virtual is not None:
+        budget.unscanned.append(
+            f"{label}: not scanned, {virtual} is the kernel's view of the system, not storage"
+        )
+        return
+    walk = _Walk(label, root, budget)
+    found = False
+    for match, match_real in walk.expand(start, real, parts):
+        for path in walk.under(match, match_real) if directories else [match]:
+            if walk.regular(path):
+                found = True
+                yield path
+    if not found and not budget.spent:
+        budget.notes.append(f"{label}: declared but not found under {root}")
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for parent, _, names in os.walk(directory):  # symlinked directories are not followed
-        for name in sorted(names):
-            yield Path(parent) / name
+def _split(path: Path) -> tuple[Path, tuple[str, ...]]:
+    """The longest leading part of `path` without wildcards, and the parts after it."""
+    parts = path.parts
+    literal = next((i for i, part in enumerate(parts) if _MAGIC.search(part)), len(parts))
+    rest: list[str] = []
+    for part in parts[literal:]:
+        if not (part == "**" and rest and rest[-1] == "**"):  # `**/**` is `**`
+            rest.append(part)
+    return Path(*parts[:literal]), tuple(rest)
 
 
-def _read(path: Path, shown: str, notes: list[str]) -> bytes | None:
+def _virtual(real: Path) -> Path | None:
+    """The kernel view (/proc, /sys, /dev) that `real`, a path without links, lies in, if any."""
+    return next((v for v in VIRTUAL_ROOTS if real == v or v in real.parents), None)
+
+
+_Listing = list[os.DirEntry[str]]
+
+
+class _Walk:
+    """One declared pattern's walk. Paths go in pairs: as the pattern names them (for the
+    report) and with links resolved (`real`, to know where a walk has got to)."""
+
+    def __init__(self, label: str, root: Path, budget: _Budget) -> None:
+        self.label = label
+        self.root = root
+        self.budget = budget
+
+    def expand(
+        self, path: Path, real: Path, parts: tuple[str, ...], listing: _Listing | None = None
+    ) -> Iterator[tuple[Path, Path]]:
+        """The paths under `path` that match `parts`; `listing` is its entries, if listed already."""
+        if not parts:
+            if os.path.lexists(path):
+                yield path, real
+            return
+        head, rest = parts[0], parts[1:]
+        if head == "**" and not rest:
+            yield path, real  # a directory stands for everything under it
+        elif head == "**":
+            for directory, directory_real, entries in self.directories(path, real, real):
+                yield from self.expand(directory, directory_real, rest, entries)
+        else:
+            yield from self.step(path, real, head, rest, listing)
+
+    def step(
+        self, path: Path, real: Path, head: str, rest: tuple[str, ...], listing: _Listing | None
+    ) -> Iterator[tuple[Path, Path]]:
+        """Match one part without `**` (a name, or a wildcard over the entries of `path`)."""
+        if not _MAGIC.search(head):
+            children = [path / head] if os.path.lexists(path / head) else []
+        else:
+            entries = self.entries(path) if listing is None else listing
+            children = [Path(e.path) for e in entries if fnmatch.fnmatchcase(e.name, head)]
+        for child in children:
+            child_real = Path(os.path.realpath(child)) if child.is_symlink() else real / child.name
+            if not rest or (child.is_dir() and _virtual(child_real) is None):
+                yield from self.expand(child, child_real, rest)
+
+    def directories(self, path: Path, real: Path, top: Path) -> Iterator[tuple[Path, Path, _Listing]]:
+        """`path` and every directory under it, with its entries, not following links."""
+        entries = self.entries(path)
+        yield path, real, entries
+        for entry in entries:
+            child_real = real / entry.name
+            if entry.is_dir(follow_symlinks=False) and _virtual(child_real) is None:
+                yield from self.directories(Path(entry.path), child_real, top)
+            elif entry.is_symlink():
+                self.link(entry, top)
+
+    def under(self, path: Path, real: Path, top: Path | None = None) -> Iterator[Path]:
+        """`path` itself, or, for a directory, every file under it, not following links."""
+        if not path.is_dir():
+            yield path
+            return
+        for entry in self.entries(path):
+            child_real = real / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if _virtual(child_real) is None:
+                    yield from self.under(Path(entry.path), child_real, top or real)
+            elif not entry.is_symlink() or not self.link(entry, top or real):
+                yield Path(entry.path)
+
+    def link(self, entry: os.DirEntry[str], top: Path) -> bool:
+        """Whether `entry`, a symlink, is one to a directory (so not followed); one that leads
+        out of the tree being walked (`top`) is recorded as not scanned."""
+        if not entry.is_dir():
+            return False
+        target = Path(os.path.realpath(entry.path))
+        if target != top and top not in target.parents:
+            shown = _shown(Path(entry.path), self.root)
+            self.budget.unscanned.append(
+                f"{self.label}: {shown} links to the directory {target}; not followed"
+            )
+        return True
+
+    def entries(self, directory: Path) -> _Listing:
+        """The entries of `directory` in name order, within the count of entries listed."""
+        entries: _Listing = []
+        try:
+            with os.scandir(directory) as listing:
+                for entry in listing:
+                    if self.budget.entries >= MAX_ENTRIES:
+                        self.budget.unscanned.append(
+                            f"{self.label}: stopped listing in {directory} after {MAX_ENTRIES} "
+                            "directory entries; the rest of the tree was not looked at"
+                        )
+                        break
+                    self.budget.entries += 1
+                    entries.append(entry)
+        except OSError as exc:
+            self.budget.notes.append(
+                f"{self.label}: directory {_shown(directory, self.root)} could not be listed "
+                f"({exc.strerror or exc})"
+            )
+        return sorted(entries, key=lambda e: e.name)
+
+    def regular(self, path: Path) -> bool:
+        """Whether `path` is a file to read: a regular file, or a link to one outside the kernel's views."""
+        if not path.is_file():  # a FIFO or a device would block or never end
+            return False
+        if path.is_symlink():
+            virtual = _virtual(Path(os.path.realpath(path)))
+            if virtual is not None:
+                shown = _shown(path, self.root)
+                self.budget.unscanned.append(f"{self.label}: {shown} links into {virtual}; not read")
+                return False
+        return True
+
+
+def _read_into(
+    path: Path, shown: str, budget: _Budget, sink: Callable[[bytes], object], piece: int
+) -> int | None:
+    """Feed the file to `sink`, `piece` bytes at a time, up to MAX_FILE_BYTES and the budget;
+    the number of bytes read, or None (and a note) when it could not be read. What is left
+    unread is recorded as not scanned."""
+    limit = min(MAX_FILE_BYTES, budget.bytes_left)
+    read = 0
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            while read < limit:
+                data = handle.read(min(piece, limit - read))
+                if not data:
+                    break
+                read += len(data)
+                budget.bytes += len(data)
+                sink(data)
+            more = read == limit and bool(handle.read(1))
     except OSError as exc:
-        notes.append(f"{shown}: could not be read ({exc.strerror or exc})")
+        budget.notes.append(f"{shown}: could not be read ({exc.strerror or exc})")
         return None
-    if len(data) > MAX_FILE_BYTES:
-        notes.append(f"{shown}: larger than {MAX_FILE_BYTES} bytes; only the start was read")
-        return data[:MAX_FILE_BYTES]
-    return data
+    if more:
+        why = (
+            f"larger than {MAX_FILE_BYTES} bytes"
+            if limit == MAX_FILE_BYTES
+            else f"max_bytes = {budget.max_bytes} reached"
+        )
+        budget.unscanned.append(f"{shown}: only its first {read} bytes were read ({why})")
+    return read
+
+
+def _read(path: Path, shown: str, budget: _Budget) -> bytes | None:
+    pieces: list[bytes] = []
+    # One read of the whole file, so it is held once, not once in pieces and once joined.
+    if _read_into(path, shown, budget, pieces.append, MAX_FILE_BYTES) is None:
+        return None
+    return b"".join(pieces)
+
+
+def _fingerprint(path: Path, shown: str, budget: _Budget) -> Fingerprint | None:
+    digest = hashlib.sha256()
+    size = _read_into(path, shown, budget, digest.update, READ_BYTES)
+    return None if size is None else Fingerprint(digest.hexdigest(), f"{size} bytes")
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -212,10 +478,6 @@ def _shown(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # SQLite ---------------------------------------------------------------------------------------
@@ -395,23 +657,32 @@ def _shown_key(key: bytes | str) -> str:
 # Command --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Output:
-    stdout: bytes
-    stderr: bytes
-
-
-def _scan_command(command: str, spec: StorageSpec, needles: Sequence[Needle], result: ScanResult) -> None:
-    output = _run(command, spec, result.notes)
-    if output is None:
+def _scan_command(
+    command: str, spec: StorageSpec, needles: Sequence[Needle], result: ScanResult, budget: _Budget
+) -> None:
+    stdout = StreamScanner(needles, "command output")
+    stderr = StreamScanner(needles, "command stderr")
+    size = _run(command, spec, budget, stdout.feed, stderr.feed)
+    if size is None:
         return
-    result.scanned.append(f"command {command!r}: stdout ({len(output.stdout)} bytes) and stderr")
-    result.findings += scan_bytes(output.stdout, needles, "command output")
-    result.findings += scan_bytes(output.stderr, needles, "command stderr")
+    result.scanned.append(f"command {command!r}: stdout ({size} bytes) and stderr ({stderr.size} bytes)")
+    result.findings += stdout.close()
+    result.findings += stderr.close()
 
 
-def _run(command: str, spec: StorageSpec, notes: list[str]) -> _Output | None:
-    """Run the partner's dump command in `root`; its failure is a note, its output still read."""
+def _run(
+    command: str,
+    spec: StorageSpec,
+    budget: _Budget,
+    on_stdout: Callable[[bytes], object],
+    on_stderr: Callable[[bytes], object],
+) -> int | None:
+    """Run the partner's dump command in `root`, handing its output over as it comes; the
+    number of stdout bytes read, or None when it did not run. Its failure is a note, and its
+    output is still read; at the timeout or the budget's end it is stopped, with its children."""
+    if budget.bytes_left == 0:
+        budget.unscanned.append(f"command {command!r}: not run (max_bytes = {budget.max_bytes} reached)")
+        return None
     try:
         # The partner's own command line, from its description file: a shell is what it expects.
         process = subprocess.Popen(  # noqa: S602
@@ -421,23 +692,100 @@ def _run(command: str, spec: StorageSpec, notes: list[str]) -> _Output | None:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, so a timeout ends its children too
+            start_new_session=True,  # its own process group, so stopping it ends its children too
         )
     except OSError as exc:
-        notes.append(f"command {command!r}: could not be started ({exc})")
+        budget.notes.append(f"command {command!r}: could not be started ({exc})")
         return None
-    try:
-        stdout, stderr = process.communicate(timeout=spec.command_timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        notes.append(
+    assert process.stdout is not None and process.stderr is not None
+    pipes = _Pipes(process, budget, on_stdout, on_stderr)
+    with process.stdout, process.stderr, closing(pipes):
+        stopped = pipes.pump(time.monotonic() + spec.command_timeout)
+        if stopped is None:
+            stopped = _wait(process, time.monotonic() + spec.command_timeout)
+        if stopped is not None:
+            _stop(process)
+        if stopped == "timeout":
+            pipes.pump(time.monotonic() + DRAIN_S)  # what it wrote before the end is still read
+            _stop(process)
+    if stopped == "timeout":
+        budget.unscanned.append(
             f"command {command!r}: timed out after {spec.command_timeout:g} s; its partial output was read"
         )
-        return _Output(stdout, stderr)
-    if process.returncode != 0:
-        tail = stderr.decode("utf-8", "replace").strip()[-NOTE_TAIL_CHARS:]
-        notes.append(
+    elif stopped == "budget":
+        budget.unscanned.append(
+            f"command {command!r}: stopped after {pipes.stdout_size} bytes of output "
+            f"(max_bytes = {budget.max_bytes} reached); the rest was not read"
+        )
+    elif process.returncode != 0:
+        tail = pipes.stderr_tail.decode("utf-8", "replace").strip()[-NOTE_TAIL_CHARS:]
+        budget.notes.append(
             f"command {command!r}: exited with status {process.returncode}" + (f": {tail}" if tail else "")
         )
-    return _Output(stdout, stderr)
+    return pipes.stdout_size
+
+
+class _Pipes:
+    """The command's stdout and stderr, read together as they fill (so neither blocks it) and
+    passed on; only the end of stderr is kept, for a note."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        budget: _Budget,
+        on_stdout: Callable[[bytes], object],
+        on_stderr: Callable[[bytes], object],
+    ) -> None:
+        assert process.stdout is not None and process.stderr is not None
+        self.budget = budget
+        self.stdout_size = 0
+        self.stderr_tail = b""
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(process.stdout.fileno(), selectors.EVENT_READ, on_stdout)
+        self.selector.register(process.stderr.fileno(), selectors.EVENT_READ, self._stderr(on_stderr))
+        self.stdout_fd = process.stdout.fileno()
+
+    def _stderr(self, on_stderr: Callable[[bytes], object]) -> Callable[[bytes], object]:
+        def keep(data: bytes) -> None:
+            self.stderr_tail = (self.stderr_tail + data)[-NOTE_TAIL_CHARS * 4 :]
+            on_stderr(data)
+
+        return keep
+
+    def close(self) -> None:
+        self.selector.close()
+
+    def pump(self, deadline: float) -> str | None:
+        """Read until both pipes are closed; "timeout" or "budget" when that ended it first."""
+        while self.selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            for key, _ in self.selector.select(left):
+                data = os.read(key.fd, READ_BYTES)
+                if not data:
+                    self.selector.unregister(key.fd)
+                    continue
+                allowed = data[: self.budget.bytes_left]
+                self.budget.bytes += len(allowed)
+                if key.fd == self.stdout_fd:
+                    self.stdout_size += len(allowed)
+                key.data(allowed)
+                if len(allowed) < len(data):
+                    return "budget"
+        return None
+
+
+def _wait(process: subprocess.Popen[bytes], deadline: float) -> str | None:
+    """Wait for a command that closed its output but may still be running."""
+    try:
+        process.wait(timeout=max(deadline - time.monotonic(), 0))
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return None
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError, PermissionError):  # the group is gone already
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -7,6 +7,8 @@ what the browser keeps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from conformance.checks.base import (
     Judgement,
     check,
@@ -24,6 +26,7 @@ from conformance.observations import Observations
 from conformance.storage import StorageSpec, changed, scan, snapshot
 
 STORED_KINDS = ("access_token", "refresh_token")
+SHOWN_UNSCANNED = 3  # places named in a summary; the evidence lists them all
 
 
 def storage_spec(obs: Observations) -> StorageSpec | None:
@@ -31,6 +34,13 @@ def storage_spec(obs: Observations) -> StorageSpec | None:
         spec: StorageSpec | None = obs.extra.get("storage-spec")
         return spec
     return obs.harness.storage_spec()
+
+
+def not_scanned(unscanned: Sequence[str]) -> str:
+    """What a scan left out, for a summary: the first few, and how many more."""
+    shown = "; ".join(unscanned[:SHOWN_UNSCANNED])
+    more = len(unscanned) - SHOWN_UNSCANNED
+    return shown + (f"; and {more} more (see evidence)" if more > 0 else "")
 
 
 def issued_secrets(obs: Observations) -> list[Secret]:
@@ -57,13 +67,17 @@ def write_the_declared_storage(obs: Observations) -> Judgement:
     before = obs.extra.get("storage-before")
     if before is None:
         return skipped("no snapshot of the storage was taken before the first login")
-    differences = changed(before, snapshot(spec))
+    after = snapshot(spec)
+    differences = changed(before, after)
+    unscanned = [*before.unscanned, *(u for u in after.unscanned if u not in before.unscanned)]
     if not differences:
         return warned(
-            "nothing in the declared storage changed during login",
+            "nothing in the declared storage changed during login"
+            + (f", in what was scanned; not scanned: {not_scanned(unscanned)}" if unscanned else ""),
             expected="the partner writes its tokens to the declared storage",
             evidence=[
-                note("declared storage", {"files": spec.files, "sqlite": spec.sqlite, "redis": spec.redis})
+                note("declared storage", {"files": spec.files, "sqlite": spec.sqlite, "redis": spec.redis}),
+                note("not scanned", unscanned),
             ],
         )
     return passed(
@@ -91,7 +105,15 @@ def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
             "the mock issued no access or refresh token to the partner, so there is nothing to look for"
         )
     result = scan(declared or StorageSpec(), needles_for(secrets), extra_files=logs)
-    looked = note("looked at", {"places": result.scanned, "notes": result.notes, "tokens": len(secrets)})
+    looked = note(
+        "looked at",
+        {
+            "places": result.scanned,
+            "notes": result.notes,
+            "not scanned": result.unscanned,
+            "tokens": len(secrets),
+        },
+    )
     if result.findings:
         first = result.findings[0]
         return failed(
@@ -104,6 +126,15 @@ def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
         return skipped(
             "no [storage] declared, so where the app keeps its tokens was not scanned "
             f"(its log was: no token in {len(result.scanned)} place(s))",
+            evidence=[looked],
+        )
+    if not result.complete:
+        # A limit or a rule kept part of the storage out of the scan: the token may be there.
+        return warned(
+            f"none of {len(secrets)} tokens in {len(result.scanned)} place(s) scanned, but the scan "
+            f"was incomplete; not scanned: {not_scanned(result.unscanned)}",
+            expected="every declared place scanned, and no token in it",
+            seen="an incomplete scan (raise [storage] max_files or max_bytes, or narrow the globs)",
             evidence=[looked],
         )
     before = obs.extra.get("storage-before")

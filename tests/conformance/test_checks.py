@@ -470,6 +470,28 @@ def test_tokens_at_rest_are_looked_for_while_a_user_is_signed_in(tmp_path: Path)
     assert "tokens.txt" in judgement.seen
 
 
+def test_a_clean_but_incomplete_scan_warns_and_names_what_was_not_scanned(tmp_path: Path) -> None:
+    # tokens.txt comes after a.txt and b.txt: a budget of one file never reaches it.
+    (tmp_path / "a.txt").write_text("nothing")
+    (tmp_path / "b.txt").write_text("nothing")
+    observations = SignInWritesStorage(tmp_path)
+    observations.extra["storage-spec"] = StorageSpec(files=("**",), root=tmp_path, max_files=1)
+    judgement = REGISTRY["storage.encrypted"].judge(observations)
+    assert judgement.verdict is Verdict.WARN
+    assert judgement.summary == (
+        "none of 1 tokens in 1 place(s) scanned, but the scan was incomplete; not scanned: "
+        "files '**': stopped after 1 file(s) (max_files = 1 reached); at least one more matched, "
+        "how many more was not counted"
+    )
+
+
+def test_a_token_found_in_an_incomplete_scan_still_fails(tmp_path: Path) -> None:
+    (tmp_path / "z.txt").write_text("nothing")
+    observations = SignInWritesStorage(tmp_path)
+    observations.extra["storage-spec"] = StorageSpec(files=("**",), root=tmp_path, max_files=1)
+    assert REGISTRY["storage.encrypted"].judge(observations).verdict is Verdict.FAIL
+
+
 # ---- what a verdict says -----------------------------------------------------------------------
 
 

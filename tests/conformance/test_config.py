@@ -78,6 +78,13 @@ def test_placeholders_are_filled_in_command_env_and_storage(tmp_path: Path) -> N
         (MINIMAL + 'cwd = "does/not/exist"\n', "partner.cwd"),
         (MINIMAL + "[storage]\nfiles = 3\n", "storage.files"),
         (MINIMAL + '[storage]\nredis = ["localhost:6379"]\n', "storage.redis"),
+        (MINIMAL + "[storage]\nmax_files = 0\n", "storage.max_files: must be a whole number of at least 1"),
+        (MINIMAL + '[storage]\nmax_files = "10000"\n', "storage.max_files"),
+        (MINIMAL + "[storage]\nmax_files = true\n", "storage.max_files"),
+        (MINIMAL + '[storage]\nmax_bytes = "lots"\n', "storage.max_bytes: 'lots' is not a size"),
+        (MINIMAL + '[storage]\nmax_bytes = "12 parsecs"\n', "storage.max_bytes"),
+        (MINIMAL + "[storage]\nmax_bytes = -1\n", "storage.max_bytes: must be a size of at least 1 byte"),
+        (MINIMAL + "[storage]\nmax_bytes = 1.5\n", "storage.max_bytes"),
         (MINIMAL + '[ims]\nurl = "http://127.0.0.1:8765"\n', "ims.client_id"),
         (MINIMAL + "[client]\nscopes = 1\n", "client.scopes"),
         (MINIMAL + "[extra]\n", "config.extra"),
@@ -94,6 +101,15 @@ def test_mistakes_name_the_key(tmp_path: Path, text: str, key: str) -> None:
     with pytest.raises(PartnerConfigError) as error:
         load(write(tmp_path, text))
     assert key in str(error.value)
+
+
+def test_the_scan_budget_has_defaults_and_takes_sizes_with_units(tmp_path: Path) -> None:
+    default = load(write(tmp_path, MINIMAL)).storage
+    assert (default.max_files, default.max_bytes) == (10_000, 1024**3)
+    for written, size in (("2048", 2048), ('"512MB"', 512 * 10**6), ('"1GiB"', 1024**3), ('"64 kib"', 65536)):
+        text = MINIMAL + f'[storage]\nfiles = ["var/{{client_id}}"]\nmax_files = 20\nmax_bytes = {written}\n'
+        storage = load(write(tmp_path, text)).filled({"client_id": "cid"}).storage
+        assert (storage.files, storage.max_files, storage.max_bytes) == (("var/cid",), 20, size), written
 
 
 def test_an_unknown_placeholder_names_the_key(tmp_path: Path) -> None:
