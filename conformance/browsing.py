@@ -18,6 +18,7 @@ Chromium's GPU process).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,17 +42,28 @@ MAX_BODY_READ = 8 * MAX_BODY  # a longer body is not fetched from the browser at
 MAX_PAGE_CHARS = MAX_BODY  # page text and DOM HTML kept per visit
 MAX_FULL_PAGE_PX = 8_000  # taller pages are photographed at the viewport
 SCREENSHOT_TIMEOUT_MS = 5_000
+LOAD_SLICE_MS = 250  # how often a wait for a page's load looks whether its response broke off
 MAX_STORAGE_CHARS = 8 * 1024 * 1024  # per origin: localStorage and friends hold a few kB
 STEP_TIMEOUT_S = 10.0
-# The page's text and HTML, bounded in the page: a 50 MB DOM never crosses to the suite whole.
+# The page's text and HTML, bounded in the page: a 50 MB DOM is neither serialized nor laid out
+# whole (that alone takes Chromium tens of seconds), only read up to `limit` characters.
 PAGE_TEXT_SCRIPT = """(limit) => {
+  const root = document.documentElement;
+  if (!root) return {text: "", html: "", height: 0};
   const body = document.body;
-  // innerText lays the page out: on a huge page the raw textContent is what can be afforded.
-  const raw = body ? body.textContent : "";
-  const text = raw.length > 4 * limit ? raw : (body ? body.innerText : "");
-  const html = document.documentElement ? document.documentElement.outerHTML : "";
-  return {text: text.slice(0, limit), html: html.slice(0, limit),
-          height: document.documentElement ? document.documentElement.scrollHeight : 0};
+  if (document.getElementsByTagName("*").length < 20000) {
+    return {text: body ? body.innerText.slice(0, limit) : "", html: root.outerHTML.slice(0, limit),
+            height: root.scrollHeight};
+  }
+  let text = "";
+  const walker = document.createTreeWalker(body || root, NodeFilter.SHOW_TEXT);
+  while (text.length < limit && walker.nextNode()) text += walker.currentNode.data;
+  let html = document.head ? document.head.outerHTML : "";
+  for (const child of (body || root).children) {
+    if (html.length >= limit) break;
+    html += child.outerHTML;
+  }
+  return {text: text.slice(0, limit), html: html.slice(0, limit), height: Number.MAX_SAFE_INTEGER};
 }"""
 STORAGE_PROBE_PATH = "/__ims_conformance_storage__"
 STORAGE_SCRIPT = (Path(__file__).parent / "browser_storage.js").read_text("utf-8")
@@ -59,6 +71,10 @@ STORAGE_SCRIPT = (Path(__file__).parent / "browser_storage.js").read_text("utf-8
 
 class Hung(RuntimeError):
     """The app did not answer a step within the step budget; the message says what hung."""
+
+
+class BrokenOff(RuntimeError):
+    """The app's response to a page broke off before its end (a body cut short, a reset)."""
 
 
 @dataclass
@@ -72,6 +88,7 @@ class NetworkEntry:
     request_headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
     body_note: str | None = None  # why the body was not kept whole
+    failure: str | None = None  # the response never completed: Chromium's reason (net::ERR_...)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "url": self.url, "status": self.status, "type": self.resource_type}
@@ -165,7 +182,9 @@ class BrowserSession:
         )
         self.context.set_default_navigation_timeout(step_timeout * 1000)
         self.context.set_default_timeout(step_timeout * 1000)
-        self.context.tracing.start(screenshots=True, snapshots=True)
+        # No DOM snapshots: each costs a serialization of the page, 17 s of a 32 s probe on a
+        # 50 MB page (measured); the report keeps every page's HTML and a screenshot instead.
+        self.context.tracing.start(screenshots=True, snapshots=False)
         self.network: list[NetworkEntry] = []
         self.navigations: list[str] = []
         self.pages: list[PageVisit] = []
@@ -236,21 +255,24 @@ class BrowserSession:
     def _failed(self, request: Request) -> None:
         entry = self._pending.pop(request, None)  # no (whole) response: what it sent stays recorded
         if entry is not None:
-            entry.body_note = f"failed: {request.failure or 'no reason given'}"
+            entry.failure = request.failure or "no reason given"
+            entry.body_note = f"failed: {entry.failure}"
 
     def waiting_for(self) -> str | None:
-        """The page the browser asked for and has no answer to yet (the latest), as "GET /path"."""
+        """The page the browser asked for and has not had whole yet (the latest), as "GET /path"
+        or, when its answer started, "GET /path answered 200 but"."""
         for entry in reversed(list(self._pending.values())):
             if entry.resource_type == "document" and STORAGE_PROBE_PATH not in entry.url:
                 if entry.status is None:
                     return f"{entry.method} {_path(entry.url)}"
-                return f"{entry.method} {_path(entry.url)} (answered {entry.status}, body incomplete)"
+                return f"{entry.method} {_path(entry.url)} answered {entry.status} but"
         return None
 
     def hung(self, when: str, waiting: str | None = None) -> Hung:
         """The `Hung` for a step the app did not finish within the budget (the first is kept)."""
         what = waiting or self.waiting_for() or f"the page at {_path(self.page.url)}"
-        hang = Hung(f"{what} did not answer within {self.step_timeout:g} s {when}")
+        verb = "did not finish loading" if what.endswith(" but") else "did not answer"
+        hang = Hung(f"{what} {verb} within {self.step_timeout:g} s {when}")
         if self.hang is None:
             self.hang = hang
             if self.on_hang is not None:
@@ -273,9 +295,9 @@ class BrowserSession:
         """Open `url`; a page that does not load within the step budget is a hung visit, and
         after one, no other page is opened in this context (it would only hang as long again)."""
         if self.hang is not None:
-            return PageVisit(url, None, "", error=f"not opened: earlier, {self.hang}", hung=True)
+            return PageVisit(url, None, "", error=str(self.hang), hung=True)  # not opened: it hung before
         try:
-            response = self.page.goto(url, wait_until="load")
+            response = self.page.goto(url, wait_until="commit")
         except PlaywrightTimeoutError:
             hung = self.hung(when or f"({step})", self.waiting_for() or f"GET {_path(url)}")
             visit = PageVisit(self.page.url, None, "", error=str(hung), hung=True)
@@ -283,12 +305,25 @@ class BrowserSession:
             return visit
         except PlaywrightError as exc:
             return PageVisit(self.page.url, None, "", self.screenshot(step), error=_short(exc))
-        return self.visit(step, response.status if response else None)
+        return self.visit(step, response.status if response else None, when)
 
-    def visit(self, step: str, status: int | None = None) -> PageVisit:
-        """The page as it is now; its status is the last document response for its URL."""
-        with contextlib.suppress(PlaywrightError):
-            self.page.wait_for_load_state("load")
+    def open(self, url: str, when: str) -> None:
+        """Open `url` to act on it (a click, a form): `Hung` or `BrokenOff` when it does not load."""
+        if self.hang is not None:
+            raise Hung(str(self.hang))
+        try:
+            self.page.goto(url, wait_until="commit")
+        except PlaywrightTimeoutError as exc:
+            raise self.hung(when, self.waiting_for() or f"GET {_path(url)}") from exc
+        problem = self._settle(when)
+        if problem is not None:
+            raise problem
+
+    def visit(self, step: str, status: int | None = None, when: str | None = None) -> PageVisit:
+        """The page as it is now, once loaded; its status is the last document response for its
+        URL. A page that does not finish loading within the step budget is read as far as it
+        came, without a screenshot; one whose response broke off says so in `error`."""
+        problem = self._settle(when or f"({step})")
         for _ in range(5):
             if status is not None:
                 break
@@ -298,12 +333,46 @@ class BrowserSession:
                 self.page.evaluate("0")
         text = html = ""
         height: int | None = None
-        with contextlib.suppress(PlaywrightError):
-            found = self.page.evaluate(PAGE_TEXT_SCRIPT, MAX_PAGE_CHARS)
-            text, html, height = str(found["text"]), str(found["html"]), int(found["height"])
-        visit = PageVisit(self.page.url, status, text, self.screenshot(step, height), html=html)
+        hung = isinstance(problem, Hung)
+        if not hung:  # a page still loading keeps Chromium busy: reading it would wait as long again
+            with contextlib.suppress(PlaywrightError):
+                found = self.page.evaluate(PAGE_TEXT_SCRIPT, MAX_PAGE_CHARS)
+                text, html, height = str(found["text"]), str(found["html"]), int(found["height"])
+        shot = None if hung else self.screenshot(step, height)
+        visit = PageVisit(
+            self.page.url, status, text, shot, html=html, error=str(problem) if problem else None, hung=hung
+        )
         self.pages.append(visit)
         return visit
+
+    def _settle(self, when: str) -> Hung | BrokenOff | None:
+        """Wait, within the step budget, for the page's load event, or for its document's
+        response to break off (Chromium then never fires load: a cut body looks like a hang)."""
+        deadline = time.monotonic() + self.step_timeout
+        while True:
+            try:
+                self.page.wait_for_load_state("load", timeout=LOAD_SLICE_MS)
+                return None
+            except PlaywrightTimeoutError:
+                pass
+            except PlaywrightError as exc:
+                return BrokenOff(_short(exc))
+            if (broken := self._broken_document()) is not None:
+                return broken
+            if time.monotonic() >= deadline:
+                return self.hung(when)
+
+    def _broken_document(self) -> BrokenOff | None:
+        wanted = self.page.url.split("#", 1)[0]
+        for entry in reversed(self.network):
+            if entry.resource_type == "document" and entry.url.split("#", 1)[0] == wanted:
+                if entry.failure is None:
+                    return None
+                got = f"answered {entry.status}, then " if entry.status is not None else ""
+                return BrokenOff(
+                    f"{entry.method} {_path(entry.url)}: {got}the response broke off ({entry.failure})"
+                )
+        return None
 
     def document_status(self, url: str) -> int | None:
         wanted = url.split("#", 1)[0]
@@ -319,6 +388,11 @@ class BrowserSession:
             state.cookies = [dict(cookie) for cookie in self.context.cookies()]
         except PlaywrightError as exc:
             state.unread.append(f"cookies: {_short(exc)}")
+        if self.hang is not None:
+            # The tab still waits for the app; until that navigation is abandoned, Chromium
+            # would not route the storage page either.
+            with contextlib.suppress(PlaywrightError):
+                self.page.goto("about:blank", wait_until="commit", timeout=SCREENSHOT_TIMEOUT_MS)
         for origin in self._storage_origins():
             self._read_storage(origin, state)
         return state

@@ -45,7 +45,7 @@ class Observations:
         self._results: dict[str, Any] = {name.replace("_", "-"): value for name, value in prefilled.items()}
         self._failures: dict[str, str] = {}
         self.extra: dict[str, Any] = {}
-        self._last_probe = "start-up"
+        self._exit: str | None = None  # "the app exited with status N during the X probe"
         self.relaunch: Callable[[], Browser] | None = None  # a new browser, after a crash
         self._relaunched = False
 
@@ -59,8 +59,8 @@ class Observations:
         probe = PROBES.get(name)
         if probe is None:
             raise ProbeFailed(f"unknown probe {name!r}")
-        if (gone := self.app_exited()) is not None:
-            self._failures[name] = f"{gone} (after the {self._last_probe} probe); not run"
+        if self._exit is not None:
+            self._failures[name] = f"{self._exit}; not run"
             raise ProbeFailed(self._failures[name])
         try:
             result = self._run(name, probe)
@@ -69,14 +69,13 @@ class Observations:
                 f"probe {name} could not run: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
             )
             if (gone := self.app_exited()) is not None:
-                message = f"{gone} during the {name} probe"
+                message = self._exited(gone, name)
             self._failures[name] = message
             raise ProbeFailed(message) from exc
         if (gone := self.app_exited()) is not None:
             # What the probe saw after the app died is the browser's error pages, not the app.
-            self._failures[name] = f"{gone} during the {name} probe"
+            self._failures[name] = self._exited(gone, name)
             raise ProbeFailed(self._failures[name])
-        self._last_probe = name
         self._results[name] = result
         return result
 
@@ -98,6 +97,11 @@ class Observations:
             return probe(self.harness, self.browser)
         finally:
             self.harness.close_sessions()
+
+    def _exited(self, gone: str, probe: str) -> str:
+        if self._exit is None:
+            self._exit = f"{gone} during the {probe} probe"
+        return self._exit
 
     def app_exited(self) -> str | None:
         """ "the app exited with status N" once the partner process the suite started is gone."""

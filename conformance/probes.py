@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
-from conformance.browsing import BrowserSession, Hung, PageVisit
+from conformance.browsing import BrokenOff, BrowserSession, Hung, PageVisit
 from conformance.config import Action
 from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
 
@@ -120,14 +120,14 @@ def _perform(session: BrowserSession, harness: Harness, action: Action, base: st
         session.page.goto(harness.partner.url(action.target), wait_until="commit")
     elif action.kind == "post":
         # A form POST from the partner's own page, as a user's click would send it.
-        session.page.goto(base, wait_until="load")
+        session.open(base, f"(the page to {action.kind} {action.target} from)")
         session.page.evaluate(
             "(url) => { const f = document.createElement('form'); f.method = 'post'; f.action = url;"
             " document.body.appendChild(f); f.submit(); }",
             harness.partner.url(action.target),
         )
     else:
-        session.page.goto(base, wait_until="load")
+        session.open(base, f"(the page to click {action.target} on)")
         session.page.click(action.target)
 
 
@@ -163,12 +163,13 @@ def _callback_watch(session: BrowserSession, harness: Harness) -> list[str]:
 
 def answer_login_page(session: BrowserSession, harness: Harness, user: TestUser | None) -> None:
     """Click the user's button on the mock's login page (None: click Deny); wait to leave the mock."""
-    if session.page.url.startswith(f"{harness.ims_url}/ims/") and session.page.locator("#login-form").count():
-        if user is None:
-            session.page.click("#deny")
-        else:
-            session.page.click(f'button[data-user="{user.email}"]')
     try:
+        if (
+            session.page.url.startswith(f"{harness.ims_url}/ims/")
+            and session.page.locator("#login-form").count()
+        ):
+            # The click waits for the navigation it starts: the partner's callback, and where it leads.
+            session.page.click("#deny" if user is None else f'button[data-user="{user.email}"]')
         session.page.wait_for_url(
             re.compile(rf"^(?!{re.escape(harness.ims_url)}/ims/).*"), wait_until="commit"
         )
@@ -189,13 +190,13 @@ def login(
     try:
         start_login(session, harness)
         answer_login_page(session, harness, user)
-        run.landing = session.visit("landing")
+        run.landing = session.visit("landing", when="after the sign-in at IMS")
         run.profile = session.goto(
             harness.partner.url(harness.partner.after_login), "profile", "after the sign-in"
         )
     except Hung as exc:
         run.error = str(exc)  # no screenshot: a hung page would keep it waiting as long again
-    except (ProbeError, PlaywrightError) as exc:
+    except (ProbeError, BrokenOff, PlaywrightError) as exc:
         run.error = str(exc).splitlines()[0]
         session.screenshot("error")
     run.callback_url = callbacks[0] if callbacks else None
@@ -241,7 +242,7 @@ def logout(harness: Harness, browser: Browser) -> tuple[LoginRun, list[dict[str,
             with contextlib.suppress(PlaywrightError):
                 session.page.wait_for_load_state("load")
             visit = session.visit("after-logout")
-        except PlaywrightError as exc:
+        except (Hung, BrokenOff, PlaywrightError) as exc:
             run.error = f"{LOGOUT_FAILED}: {str(exc).splitlines()[0]}"
         journal = harness.journal_since(mark)
     run.trace = session.close()
@@ -330,7 +331,7 @@ def denied_login(harness: Harness, browser: Browser) -> LoginRun:
         start_login(session, harness)
         answer_login_page(session, harness, None)
         run.landing = session.visit("after-deny")
-    except (ProbeError, Hung, PlaywrightError) as exc:
+    except (ProbeError, Hung, BrokenOff, PlaywrightError) as exc:
         run.error = str(exc).splitlines()[0]
     run.callback_url = callbacks[0] if callbacks else None
     run.journal = harness.journal_since(mark)

@@ -27,8 +27,12 @@ def show_the_signed_in_user(obs: Observations) -> Judgement:
     run = obs.login
     page = run.profile
     if page is None:
-        return failed("the login did not complete", seen=run.error or "")
+        return failed(
+            "the login did not complete" + (f": {run.error}" if run.error else ""), seen=run.error or ""
+        )
     evidence = [Evidence("url", "page", page.url), *screenshot_evidence("the profile page", page.screenshot)]
+    if page.error:
+        return failed(f"the profile page did not load: {page.error}", evidence=evidence)
     if page.server_error:
         return failed(f"the profile page answered {page.status}", evidence=evidence)
     if not shows_user(page, run.user):
