@@ -43,7 +43,7 @@ Placeholders `{ims_url}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`, `{
 empty directory for the partner's state in this run) are filled in the command, env and storage.
 A base_url with port 0 gets a free port at run time (pass it on with `{port}`).
 With `real_hostnames = true`, `{ims_url}` and `{lightroom_url}` are the real hosts, the partner
-command also gets the proxy and CA variables (`mock_ims.interception`), and the browser goes
+command also gets the proxy and CA variables (`mock_ims.tls.interception`), and the browser goes
 through the same proxy.
 """
 

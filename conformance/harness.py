@@ -33,7 +33,7 @@ from mock_ims import (
     UserConfig,
     default_config,
 )
-from mock_ims.interception import Interception
+from mock_ims.tls.interception import Interception
 
 REAL_IMS = "https://ims-na1.adobelogin.com"
 REAL_LIGHTROOM = "https://lr.adobe.io"

@@ -1,5 +1,5 @@
 import sys
 
-from mock_ims.cli import main
+from mock_ims.cli.main import main
 
 sys.exit(main())

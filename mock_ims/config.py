@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mock_ims.scopes import ScopeError, parse_scope
+from mock_ims.protocol.scopes import ScopeError, parse_scope
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "implicit")
 ENTITLEMENTS = ("created", "trial", "trial_expired", "subscriber", "subscriber_expired")

@@ -14,14 +14,14 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
-from mock_ims.app import create_app, guarded
-from mock_ims.ca import LocalCA
 from mock_ims.client import ImsClient
 from mock_ims.config import ClientConfig, MockConfig, load_config
-from mock_ims.context import Context, Settings
-from mock_ims.interception import Interception
-from mock_ims.proxy import DEFAULT_HOSTS, InterceptingProxy, Serves
-from mock_ims.server import bind_socket, url_for
+from mock_ims.serving.app import create_app, guarded
+from mock_ims.serving.server import bind_socket, url_for
+from mock_ims.state.context import Context, Settings
+from mock_ims.tls.ca import LocalCA
+from mock_ims.tls.interception import Interception
+from mock_ims.tls.proxy import DEFAULT_HOSTS, InterceptingProxy, Serves
 
 
 def _as_config(config: MockConfig | str | Path | None) -> MockConfig:
@@ -111,7 +111,7 @@ class MockIMS(ImsClient):
         timeout: float = 10.0,
     ) -> Interception:
         """Serve IMS's and Lightroom's real hostnames through a proxy on loopback (see
-        `mock_ims.proxy`); the environment, CA and browser settings a partner app needs.
+        `mock_ims.tls.proxy`); the environment, CA and browser settings a partner app needs.
 
         The local CA lives in `data_dir/ca`, else in this mock's data directory, else in a
         temporary directory removed by `stop()`.

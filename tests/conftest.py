@@ -10,10 +10,10 @@ import pytest
 
 from conformance.browser import launch_args
 from mock_ims import MockIMS
-from mock_ims.app import create_app
 from mock_ims.config import MockConfig, default_config
-from mock_ims.context import Context, Settings
-from mock_ims.interception import Interception
+from mock_ims.serving.app import create_app
+from mock_ims.state.context import Context, Settings
+from mock_ims.tls.interception import Interception
 from tests.helpers.redis_server import redis_server
 
 BASE = "http://127.0.0.1:8765"

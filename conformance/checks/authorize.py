@@ -8,7 +8,7 @@ from conformance.checks.base import Judgement, check, failed, journal_evidence, 
 from conformance.config import REQUIRED_SCOPES
 from conformance.model import Severity
 from conformance.observations import Observations
-from mock_ims.scopes import ScopeError, parse_scope
+from mock_ims.protocol.scopes import ScopeError, parse_scope
 
 
 def _authorize_or_error(obs: Observations) -> tuple[dict[str, Any] | None, Judgement | None]:

@@ -14,11 +14,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_ims import pages, pkce, redirects, sessions
 from mock_ims.config import ClientConfig, UserConfig
-from mock_ims.context import Context, context
-from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import (
+from mock_ims.http import pages
+from mock_ims.http.endpoint import ims_endpoint
+from mock_ims.http.params import Params
+from mock_ims.http.responses import redirect, with_params
+from mock_ims.protocol import pkce, redirects
+from mock_ims.protocol.errors import (
     AccessDeniedError,
     AuthorizationRedirect,
     ErrorPage,
@@ -29,11 +31,11 @@ from mock_ims.errors import (
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
-from mock_ims.issuance import issue_code, issue_tokens
-from mock_ims.journal import FAULT, Event
-from mock_ims.params import Params
-from mock_ims.responses import redirect, with_params
-from mock_ims.scopes import ScopeError, has_duplicates, parse_scope
+from mock_ims.protocol.scopes import ScopeError, has_duplicates, parse_scope
+from mock_ims.state import sessions
+from mock_ims.state.context import Context, context
+from mock_ims.state.issuance import issue_code, issue_tokens
+from mock_ims.state.journal import FAULT, Event
 
 RESPONSE_TYPES = {
     frozenset({"code"}): "code",

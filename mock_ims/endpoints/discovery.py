@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from mock_ims.context import context
-from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import MethodNotAllowedError
-from mock_ims.journal import Event
-from mock_ims.params import Params
+from mock_ims.http.endpoint import ims_endpoint
+from mock_ims.http.params import Params
+from mock_ims.protocol.errors import MethodNotAllowedError
+from mock_ims.state.context import context
+from mock_ims.state.journal import Event
 
 
 def openid_configuration(base: str) -> dict[str, Any]:

@@ -10,16 +10,18 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims import pages, redirects, sessions
-from mock_ims.clientauth import authenticate_client
-from mock_ims.context import Context, context
-from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import InvalidRequestError
-from mock_ims.journal import Event
-from mock_ims.ledger import TokenRejected
-from mock_ims.params import Params
-from mock_ims.responses import NO_STORE, redirect
-from mock_ims.tokens import TokenKind, TokenRecord
+from mock_ims.http import pages
+from mock_ims.http.clientauth import authenticate_client
+from mock_ims.http.endpoint import ims_endpoint
+from mock_ims.http.params import Params
+from mock_ims.http.responses import NO_STORE, redirect
+from mock_ims.protocol import redirects
+from mock_ims.protocol.errors import InvalidRequestError
+from mock_ims.protocol.tokens import TokenKind, TokenRecord
+from mock_ims.state import sessions
+from mock_ims.state.context import Context, context
+from mock_ims.state.journal import Event
+from mock_ims.state.ledger import TokenRejected
 
 
 async def _end_token_grant(ctx: Context, raw: str | None, now_ms: int, event: Event) -> TokenRecord | None:

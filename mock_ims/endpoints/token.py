@@ -5,14 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims.clientauth import authenticate_client
-from mock_ims.context import context
-from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import MethodNotAllowedError, UnauthorizedClientError, UnsupportedGrantTypeError
-from mock_ims.grants import GRANTS
-from mock_ims.journal import Event
-from mock_ims.params import Params
-from mock_ims.responses import NO_STORE
+from mock_ims.endpoints.grants import GRANTS
+from mock_ims.http.clientauth import authenticate_client
+from mock_ims.http.endpoint import ims_endpoint
+from mock_ims.http.params import Params
+from mock_ims.http.responses import NO_STORE
+from mock_ims.protocol.errors import MethodNotAllowedError, UnauthorizedClientError, UnsupportedGrantTypeError
+from mock_ims.state.context import context
+from mock_ims.state.journal import Event
 
 
 @ims_endpoint("token")

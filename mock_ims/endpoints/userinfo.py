@@ -5,15 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims import profiles
-from mock_ims.bearer import bearer_token
 from mock_ims.config import UserConfig
-from mock_ims.context import Context, context
-from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import InsufficientScopeError, InvalidTokenError
-from mock_ims.journal import Event
-from mock_ims.params import Params
-from mock_ims.tokens import TokenRecord
+from mock_ims.http.bearer import bearer_token
+from mock_ims.http.endpoint import ims_endpoint
+from mock_ims.http.params import Params
+from mock_ims.protocol import profiles
+from mock_ims.protocol.errors import InsufficientScopeError, InvalidTokenError
+from mock_ims.protocol.tokens import TokenRecord
+from mock_ims.state.context import Context, context
+from mock_ims.state.journal import Event
 
 _HEADERS = {"Cache-Control": "no-store"}
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims.context import context
-from mock_ims.endpoint import ims_endpoint
-from mock_ims.errors import InvalidRequestError
-from mock_ims.journal import Event
-from mock_ims.ledger import TokenRejected
-from mock_ims.params import Params, check_value
-from mock_ims.tokens import TokenKind
+from mock_ims.http.endpoint import ims_endpoint
+from mock_ims.http.params import Params, check_value
+from mock_ims.protocol.errors import InvalidRequestError
+from mock_ims.protocol.tokens import TokenKind
+from mock_ims.state.context import context
+from mock_ims.state.journal import Event
+from mock_ims.state.ledger import TokenRejected
 
 _TYPES = {kind.value: kind for kind in TokenKind}
 

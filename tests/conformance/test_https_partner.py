@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from conformance.config import PartnerConfigError, parse
-from mock_ims.ca import LocalCA
+from mock_ims.tls.ca import LocalCA
 from tests.helpers.conformance_runs import run_conformance
 
 FLASK_APP = Path(__file__).parent / "partners" / "flask_careful"

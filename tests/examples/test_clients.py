@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from mock_ims import MockIMS
-from mock_ims.interception import Interception
+from mock_ims.tls.interception import Interception
 
 HERE = Path(__file__).parent / "clients"
 NODE_APP = Path(__file__).resolve().parents[2] / "examples" / "unchanged" / "node-app"

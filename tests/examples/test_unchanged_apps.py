@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserType, Page
 
 from mock_ims import MockIMS
-from mock_ims.interception import Interception
+from mock_ims.tls.interception import Interception
 from tests.helpers.processes import announced_process
 
 pytestmark = pytest.mark.browser

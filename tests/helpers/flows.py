@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from mock_ims.pkce import s256
+from mock_ims.protocol.pkce import s256
 
 CLIENT_ID = "mock-partner-app"
 CLIENT_SECRET = "mock-partner-secret"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from conformance.leaks import Secret
-from mock_ims.keys import KeySet
-from mock_ims.tokens import TokenKind, TokenRecord, TokenSigner
+from mock_ims.protocol.keys import KeySet
+from mock_ims.protocol.tokens import TokenKind, TokenRecord, TokenSigner
 
 NOW_MS = 1_795_804_479_455
 USER = "alice@AdobeID"

@@ -32,7 +32,7 @@ async def mint(http: httpx.AsyncClient, url: str, kind: str, **fields: str) -> s
 
 
 async def mint_code(http: httpx.AsyncClient, url: str) -> str:
-    from mock_ims.pkce import s256
+    from mock_ims.protocol.pkce import s256
 
     return await mint(
         http,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_ims import jws
+from mock_ims.protocol import jws
 from tests.helpers.cluster import mocks_sharing_store, redis_store_url
 from tests.helpers.flows import (
     CLIENT_ID,

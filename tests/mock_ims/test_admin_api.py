@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mock_ims.app import create_app
 from mock_ims.config import default_config
-from mock_ims.context import Settings
+from mock_ims.serving.app import create_app
+from mock_ims.state.context import Settings
 from tests.conftest import BASE
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, redeem, sign_in, tokens_for
 

@@ -20,10 +20,10 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from mock_ims import jws
-from mock_ims.context import Context
-from mock_ims.keys import ACCESS_KID, KeySet
-from mock_ims.pkce import s256
+from mock_ims.protocol import jws
+from mock_ims.protocol.keys import ACCESS_KID, KeySet
+from mock_ims.protocol.pkce import s256
+from mock_ims.state.context import Context
 from tests.conftest import BASE
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, VERIFIER
 

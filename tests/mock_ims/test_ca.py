@@ -11,8 +11,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from mock_ims.ca import CA_CERT, CA_DIR, CA_KEY, CAError, LocalCA, local_names
-from mock_ims.cli import main
+from mock_ims.cli.main import main
+from mock_ims.tls.ca import CA_CERT, CA_DIR, CA_KEY, CAError, LocalCA, local_names
 
 
 def verify(ca: LocalCA, leaf: x509.Certificate, name: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_ims.clock import parse_iso, to_iso
+from mock_ims.state.clock import parse_iso, to_iso
 
 
 @pytest.mark.parametrize(

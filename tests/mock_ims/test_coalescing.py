@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mock_ims.coalescing import CoalescingTransport
+from mock_ims.serving.coalescing import CoalescingTransport
 
 pytestmark = pytest.mark.anyio
 

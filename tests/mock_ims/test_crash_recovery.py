@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_ims import jws
+from mock_ims.protocol import jws
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, VERIFIER, sign_in
 from tests.helpers.processes import RunningProcess, mock_ims_process
 

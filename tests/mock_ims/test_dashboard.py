@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from mock_ims.app import create_app
 from mock_ims.config import MockConfig
-from mock_ims.context import Context, Settings
+from mock_ims.serving.app import create_app
+from mock_ims.state.context import Context, Settings
 from tests.conftest import BASE
 from tests.helpers.flows import (
     CLIENT_ID,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from mock_ims.pkce import s256
+from mock_ims.protocol.pkce import s256
 from tests.helpers.flows import CLIENT_ID, VERIFIER
 from tests.helpers.processes import RunningProcess, mock_ims_process
 

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_ims.app import create_app, guarded
 from mock_ims.config import default_config
-from mock_ims.context import Context, Settings
-from mock_ims.direct import DirectRoutes
+from mock_ims.serving.app import create_app, guarded
+from mock_ims.serving.direct import DirectRoutes
+from mock_ims.state.context import Context, Settings
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,10 @@ import httpx
 import jwt
 import pytest
 
-from mock_ims.app import create_app
 from mock_ims.config import default_config
-from mock_ims.context import Context, Settings
-from mock_ims.keys import KIDS
+from mock_ims.protocol.keys import KIDS
+from mock_ims.serving.app import create_app
+from mock_ims.state.context import Context, Settings
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1:8765"

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_ims.app import create_app
 from mock_ims.config import MockConfig
-from mock_ims.context import Context, Settings
+from mock_ims.serving.app import create_app
+from mock_ims.state.context import Context, Settings
 from tests.conftest import BASE
 from tests.helpers.clients import DEFAULT_REDIRECT_CLIENT_ID, config_with_extra_clients
 from tests.helpers.flows import (

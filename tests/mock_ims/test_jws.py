@@ -1,4 +1,4 @@
-"""`mock_ims.jws`: RS256 compact JWS, and everything else refused."""
+"""`mock_ims.protocol.jws`: RS256 compact JWS, and everything else refused."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mock_ims import jws
-from mock_ims.keys import KeySet
+from mock_ims.protocol import jws
+from mock_ims.protocol.keys import KeySet
 
 KEYS = KeySet.ephemeral()
 KID = "ims_na1-key-at-1"

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mock_ims.keys import ACCESS_KID, KIDS, KeySet
+from mock_ims.protocol.keys import ACCESS_KID, KIDS, KeySet
 
 
 def test_keys_made_on_first_start_are_the_ones_loaded_on_the_next(tmp_path: Path) -> None:

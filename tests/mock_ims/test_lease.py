@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from mock_ims import AdminAPIError, ImsClient, KeptLease, Lease, LeaseHeld, MockIMS
-from mock_ims.context import Context
-from mock_ims.lease import Leases
+from mock_ims.state.context import Context
+from mock_ims.state.lease import Leases
 from tests.helpers.cluster import mocks_sharing_store, redis_store_url
 from tests.helpers.processes import mock_ims_process
 

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from mock_ims.config import ClientConfig, MockConfig, default_config
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, tokens_for
 
 pytestmark = pytest.mark.anyio

@@ -26,7 +26,7 @@ import anyio
 import httpx
 import pytest
 
-from mock_ims.pkce import s256
+from mock_ims.protocol.pkce import s256
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE, VERIFIER, form_field, query_of
 from tests.helpers.processes import RunningProcess, mock_ims_process
 

@@ -16,14 +16,14 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.routing import BaseRoute, Route
 
-from mock_ims.admin.routes import admin_routes
-from mock_ims.app import create_app, ims_routes
 from mock_ims.config import default_config
-from mock_ims.context import Context, Settings
-from mock_ims.dashboard import dashboard_routes
+from mock_ims.control.admin.routes import admin_routes
+from mock_ims.control.dashboard import dashboard_routes
+from mock_ims.control.openapi import document
 from mock_ims.endpoints.discovery import not_found
-from mock_ims.lightroom import lightroom_routes
-from mock_ims.openapi import document
+from mock_ims.endpoints.lightroom import lightroom_routes
+from mock_ims.serving.app import create_app, ims_routes
+from mock_ims.state.context import Context, Settings
 from tests.conftest import BASE
 from tests.helpers.flows import (
     CLIENT_ID,

@@ -1,10 +1,10 @@
-"""`mock_ims.pkce`: RFC 7636."""
+"""`mock_ims.protocol.pkce`: RFC 7636."""
 
 from __future__ import annotations
 
 import pytest
 
-from mock_ims.pkce import is_valid_challenge, is_valid_verifier, s256, verify
+from mock_ims.protocol.pkce import is_valid_challenge, is_valid_verifier, s256, verify
 
 # RFC 7636 Appendix B
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"

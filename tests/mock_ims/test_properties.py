@@ -24,16 +24,16 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from mock_ims import jws, redirects
 from mock_ims.config import ClientConfig, default_config
-from mock_ims.errors import InvalidClientError, InvalidRequestError
-from mock_ims.journal import mask_params, mask_token
-from mock_ims.keys import ACCESS_KID, KeySet
-from mock_ims.params import MAX_FIELDS, MAX_VALUE_LENGTH, parse_urlencoded, read_params
-from mock_ims.pkce import s256
-from mock_ims.pkce import verify as verify_pkce
-from mock_ims.scopes import MAX_SCOPES, ScopeError, format_scope, parse_scope
-from mock_ims.tokens import TokenKind, TokenRecord, TokenSigner
+from mock_ims.http.params import MAX_FIELDS, MAX_VALUE_LENGTH, parse_urlencoded, read_params
+from mock_ims.protocol import jws, redirects
+from mock_ims.protocol.errors import InvalidClientError, InvalidRequestError
+from mock_ims.protocol.keys import ACCESS_KID, KeySet
+from mock_ims.protocol.pkce import s256
+from mock_ims.protocol.pkce import verify as verify_pkce
+from mock_ims.protocol.scopes import MAX_SCOPES, ScopeError, format_scope, parse_scope
+from mock_ims.protocol.tokens import TokenKind, TokenRecord, TokenSigner
+from mock_ims.state.journal import mask_params, mask_token
 
 KEYS = KeySet.ephemeral()
 SIGNER = TokenSigner(KEYS)
@@ -155,7 +155,7 @@ def test_an_exactly_registered_uri_matches_itself_and_no_other_string(registered
     assert not redirects.matches(client, registered.upper()) or registered.upper() == registered
 
 
-# ---- token request parsing (mock_ims.params) ---------------------------------------------------
+# ---- token request parsing (mock_ims.http.params) ---------------------------------------------------
 
 
 @given(st.binary(max_size=2000))
@@ -267,7 +267,7 @@ def test_any_request_gives_parameters_or_an_oauth_error_never_anything_else(
         assert params.sources[name] in ("query", "body")
 
 
-# ---- the token formats (mock_ims.jws, mock_ims.tokens) -------------------------------------------
+# ---- the token formats (mock_ims.protocol.jws, mock_ims.protocol.tokens) -------------------------------------------
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),

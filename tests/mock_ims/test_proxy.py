@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from mock_ims import MockIMS, http1
-from mock_ims.interception import Interception
+from mock_ims import MockIMS
+from mock_ims.tls import http1
+from mock_ims.tls.interception import Interception
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, VERIFIER, sign_in
 from tests.helpers.processes import PROXY_LINE, mock_ims_process
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from mock_ims import purge
-from mock_ims.clock import real_ms
 from mock_ims.config import MockConfig, default_config
-from mock_ims.context import Context
+from mock_ims.state import purge
+from mock_ims.state.clock import real_ms
+from mock_ims.state.context import Context
 from tests.helpers.flows import open_login_page, sign_in
 
 pytestmark = pytest.mark.anyio

@@ -1,11 +1,11 @@
-"""`mock_ims.redirects`: redirect URI syntax and full-match patterns."""
+"""`mock_ims.protocol.redirects`: redirect URI syntax and full-match patterns."""
 
 from __future__ import annotations
 
 import pytest
 
 from mock_ims.config import ClientConfig
-from mock_ims.redirects import RedirectURIError, check_syntax, matches
+from mock_ims.protocol.redirects import RedirectURIError, check_syntax, matches
 
 CLIENT = ClientConfig(
     client_id="c",

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from mock_ims.config import MockConfig
-from mock_ims.context import Context
-from mock_ims.sessions import SSO_COOKIE
+from mock_ims.state.context import Context
+from mock_ims.state.sessions import SSO_COOKIE
 from tests.helpers.clients import (
     OTHER_CLIENT_ID,
     OTHER_SECRET,

@@ -1,10 +1,10 @@
-"""`mock_ims.scopes`: IMS scope strings (comma- or space-separated, RFC 6749 §3.3 tokens)."""
+"""`mock_ims.protocol.scopes`: IMS scope strings (comma- or space-separated, RFC 6749 §3.3 tokens)."""
 
 from __future__ import annotations
 
 import pytest
 
-from mock_ims.scopes import ScopeError, format_scope, has_duplicates, parse_scope
+from mock_ims.protocol.scopes import ScopeError, format_scope, has_duplicates, parse_scope
 
 
 @pytest.mark.parametrize(

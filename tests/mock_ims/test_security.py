@@ -22,11 +22,11 @@ import httpx
 import jwt
 import pytest
 
-from mock_ims.app import create_app, guarded
 from mock_ims.config import default_config
-from mock_ims.context import Context, Settings
-from mock_ims.logs import mask_query
-from mock_ims.pkce import s256
+from mock_ims.protocol.pkce import s256
+from mock_ims.serving.app import create_app, guarded
+from mock_ims.serving.logs import mask_query
+from mock_ims.state.context import Context, Settings
 from tests.conftest import BASE
 from tests.helpers.flows import (
     CLIENT_ID,

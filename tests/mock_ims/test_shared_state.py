@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mock_ims.cached import one_revision
 from mock_ims.config import ClientConfig, UserConfig, default_config
-from mock_ims.context import Context, Settings
-from mock_ims.faults import FaultRule
+from mock_ims.state.cached import one_revision
+from mock_ims.state.context import Context, Settings
+from mock_ims.state.faults import FaultRule
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from mock_ims.ca import LocalCA
-from mock_ims.cli import main
+from mock_ims.cli.main import main
+from mock_ims.tls.ca import LocalCA
 from tests.helpers.processes import mock_ims_process
 
 

@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mock_ims.config import MockConfig
-from mock_ims.context import Context
-from mock_ims.pkce import s256
+from mock_ims.protocol.pkce import s256
+from mock_ims.state.context import Context
 from tests.helpers.clients import (
     CODE_ONLY_CLIENT_ID,
     CODE_ONLY_SECRET,

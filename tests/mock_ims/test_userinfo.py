@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, tokens_for
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from tests.reference_client.harness import InProcess, in_process
 
 

@@ -18,7 +18,7 @@ import jwt
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from reference_client import Components, Settings, create_app
 from reference_client.keyring import generate_key
 from tests.helpers.flows import CLIENT_ID, CLIENT_SECRET, form_field
@@ -174,7 +174,7 @@ class InProcess:
 async def in_process(
     mock: Context, data_dir: Path, *, extra_apps: dict[str, ASGIApp] | None = None, **overrides: Any
 ) -> InProcess:
-    from mock_ims.app import create_app as create_mock_app
+    from mock_ims.serving.app import create_app as create_mock_app
 
     mock_app = create_mock_app(mock.settings, context=mock)
     hosts = Hosts({MOCK_URL: mock_app, **(extra_apps or {})})
@@ -194,7 +194,7 @@ SCOPES = ("openid", "AdobeID", "lr_partner_apis", "offline_access")
 
 async def mint_code(mock: Context, email: str = "alice@example.com") -> tuple[str, str]:
     """An attacker's valid code (raw, id): issued by the mock to a user, outside any login here."""
-    from mock_ims.issuance import issue_code
+    from mock_ims.state.issuance import issue_code
 
     await mock.ensure_started()
     user = await mock.registry.user_by_email(email)

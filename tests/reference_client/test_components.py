@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from reference_client.sessions import Session
 from reference_client.state import PendingLogin, StateManager
 from reference_client.tokens import TokenSet

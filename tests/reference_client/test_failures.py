@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_ims.app import create_app as create_mock_app
-from mock_ims.context import Context
+from mock_ims.serving.app import create_app as create_mock_app
+from mock_ims.state.context import Context
 from reference_client import Components, create_app
 from reference_client.sessions import Session, SessionStore
 from reference_client.upstream import MAX_BODY_BYTES

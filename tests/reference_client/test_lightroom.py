@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from reference_client.lightroom import parse_body
 from tests.helpers.flows import CLIENT_ID
 from tests.reference_client.harness import LIGHTROOM_URL, InProcess, in_process

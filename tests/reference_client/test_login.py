@@ -15,8 +15,8 @@ import httpx
 import jwt
 import pytest
 
-from mock_ims.context import Context
-from mock_ims.keys import ID_TOKEN_KID
+from mock_ims.protocol.keys import ID_TOKEN_KID
+from mock_ims.state.context import Context
 from reference_client.errors import IdTokenRejected
 from reference_client.idtoken import validate_id_token
 from reference_client.sessions import SessionStore

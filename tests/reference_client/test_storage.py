@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_ims.context import Context
+from mock_ims.state.context import Context
 from reference_client.keyring import StaticKeyRing, generate_key, key_id, read_key_file
 from reference_client.rotation import RotationError, rotate
 from tests.reference_client.harness import InProcess, in_process

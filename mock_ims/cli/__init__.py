@@ -1,0 +1,1 @@
+"""The `mock-ims` command line: serve, demo, certificates and their help."""

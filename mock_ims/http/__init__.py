@@ -1,0 +1,1 @@
+"""Reading requests and writing answers: parameters, multipart bodies, pages, the endpoint wrapper, bearer and client authentication."""

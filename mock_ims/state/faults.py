@@ -1,0 +1,222 @@
+"""Fault injection: rules that make the next N (or all) calls to an endpoint fail, slow or hang.
+
+A rule matches an endpoint by name (`token`, `authorize`, `userinfo`, ...; `*` for every IMS
+endpoint; shell-style patterns such as `lightroom.*`), and optionally a client id and a grant
+type. Rules live in the store, so every worker sees them and counts them down together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import json
+import math
+import re
+import uuid
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_ims.state.cached import StoreView
+from mock_ims.state.clock import real_ms, to_iso
+from mock_ims.store import Store
+
+MAX_DELAY_SECONDS = 600.0
+MAX_HANG_SECONDS = 600.0  # a hang ends when the client gives up, or after this, whichever first
+ENDPOINTS = (
+    "authorize",
+    "login",
+    "consent",
+    "token",
+    "userinfo",
+    "profile",
+    "revoke",
+    "logout",
+    "validate_token",
+    "keys",
+    "discovery",
+    "lightroom.health",
+    "lightroom.account",
+    "lightroom.catalog",
+)
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+
+
+class FaultError(ValueError):
+    """A fault rule that does not make sense; the message names the field."""
+
+
+@dataclass
+class FaultRule:
+    endpoint: str
+    status: int | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    hang: bool = False
+    times: int | None = None  # calls left; None: every call until removed
+    client_id: str | None = None
+    grant_type: str | None = None
+    scenario: str | None = None
+    id: str = ""
+    created: str = ""
+
+    def matches(self, endpoint: str, client_id: str | None, grant_type: str | None) -> bool:
+        if self.endpoint == "*":
+            if "." in endpoint or endpoint == "consent":
+                return False  # "*" is every IMS endpoint, not Lightroom or pseudo-endpoints
+        elif not fnmatch.fnmatchcase(endpoint, self.endpoint):
+            return False
+        if self.client_id is not None and self.client_id != client_id:
+            return False
+        return self.grant_type is None or self.grant_type == grant_type
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_request(cls, data: dict[str, Any]) -> FaultRule:
+        """Validate an admin request body into a rule (errors name the field)."""
+        known = {"endpoint", "status", "body", "headers", "delay", "hang", "times", "client_id", "grant_type"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise FaultError(f"unknown field {unknown[0]!r}; fields: {', '.join(sorted(known))}")
+        endpoint = data.get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            raise FaultError(f"endpoint: required, one of {', '.join(ENDPOINTS)}, '*' or a pattern")
+        status = data.get("status")
+        # 1xx are not final answers: an app cannot send one in place of the response.
+        if status is not None and (
+            isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599
+        ):
+            raise FaultError("status: must be an HTTP status code (200-599)")
+        headers = data.get("headers")
+        headers = {} if headers is None else headers
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            raise FaultError("headers: must be an object of string values")
+        for name, value in headers.items():
+            # RFC 9110 §5.1, §5.5: a name is a token; a value has no control characters but tab.
+            if not _HEADER_NAME.fullmatch(name):
+                raise FaultError(f"headers: {name[:40]!r} is not a valid header name")
+            if name.lower() in _FRAMING_HEADERS:
+                raise FaultError(f"headers: {name} frames the message; the mock sets it itself")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise FaultError(f"headers: the value of {name} has line breaks or control characters")
+        delay = data.get("delay")
+        delay = 0.0 if delay is None else delay
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, int | float)
+            or not 0 <= delay <= MAX_DELAY_SECONDS
+        ):
+            raise FaultError(f"delay: must be a number of seconds between 0 and {MAX_DELAY_SECONDS:g}")
+        if not math.isfinite(float(delay)):
+            raise FaultError("delay: must be finite")
+        hang = data.get("hang", False)
+        if not isinstance(hang, bool):
+            raise FaultError("hang: must be true or false")
+        times = data.get("times")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise FaultError("times: must be a whole number >= 1, or null for every call")
+        for name in ("client_id", "grant_type"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise FaultError(f"{name}: must be a string")
+        if status is None and not hang and not delay:
+            raise FaultError("a fault needs an effect: status (with an optional body), delay, or hang")
+        return cls(
+            endpoint=endpoint,
+            status=status,
+            body=data.get("body"),
+            headers=dict(headers),
+            delay=float(delay),
+            hang=hang,
+            times=times,
+            client_id=data.get("client_id"),
+            grant_type=data.get("grant_type"),
+        )
+
+
+# Every field of a rule as the admin API answers it (`asdict`), in declaration order.
+FAULT_RULE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FaultRule))
+
+
+class Faults:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # Every request asks for its fault; without rules (the usual case) that is one lookup.
+        self._rules = StoreView(store, self._load)
+
+    async def _load(self) -> tuple[FaultRule, ...]:
+        return tuple(FaultRule(**doc) for doc in await self._store.items("faults"))
+
+    async def add(self, rule: FaultRule) -> FaultRule:
+        rule.id = rule.id or uuid.uuid4().hex[:12]
+        rule.created = to_iso(real_ms())
+        await self._store.put("faults", rule.id, rule.to_doc())
+        return rule
+
+    async def list(self) -> list[FaultRule]:
+        return [replace(rule) for rule in await self._rules.get()]
+
+    async def remove(self, rule_id: str) -> bool:
+        return await self._store.delete("faults", rule_id)
+
+    async def clear(self) -> None:
+        await self._store.clear("faults")
+
+    async def take(self, endpoint: str, client_id: str | None, grant_type: str | None) -> FaultRule | None:
+        """The first rule matching this call, counted down atomically (exhausted rules removed)."""
+        for rule in await self._rules.get():
+            if not rule.matches(endpoint, client_id, grant_type):
+                continue
+            if rule.times is None:
+                return rule
+            left = await self._store.decrement("faults", rule.id, "times")
+            if left is None:
+                continue  # another call took the last one
+            if left == 0:
+                await self._store.delete("faults", rule.id)
+            return rule
+        return None
+
+
+async def _wait_for_disconnect(request: Request, limit: float) -> None:
+    async def disconnected() -> None:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(disconnected(), timeout=limit)
+
+
+async def apply(rule: FaultRule, request: Request) -> Response | None:
+    """Play the rule: wait, hang, and/or answer. None means: now answer normally (a pure delay)."""
+    if rule.delay:
+        await asyncio.sleep(rule.delay)
+    if rule.hang:
+        await _wait_for_disconnect(request, MAX_HANG_SECONDS)
+        return Response(status_code=504, content=b"", headers={"Connection": "close"})
+    if rule.status is None:
+        return None
+    headers = dict(rule.headers)
+    if isinstance(rule.body, dict | list):
+        return JSONResponse(rule.body, status_code=rule.status, headers=headers)
+    if rule.body is None:
+        return Response(status_code=rule.status, headers=headers)
+    text = rule.body if isinstance(rule.body, str) else json.dumps(rule.body)
+    media = (
+        headers.pop("Content-Type", None) or headers.pop("content-type", None) or "text/plain; charset=utf-8"
+    )
+    return Response(text, status_code=rule.status, headers=headers, media_type=media)
