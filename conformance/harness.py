@@ -26,6 +26,7 @@ from mock_ims import (
     AdminAPIError,
     ClientConfig,
     ImsClient,
+    Interception,
     KeptLease,
     LeaseHeld,
     MockConfig,
@@ -33,7 +34,6 @@ from mock_ims import (
     UserConfig,
     default_config,
 )
-from mock_ims.tls.interception import Interception
 
 REAL_IMS = "https://ims-na1.adobelogin.com"
 REAL_LIGHTROOM = "https://lr.adobe.io"

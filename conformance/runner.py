@@ -25,8 +25,7 @@ from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSessio
 from conformance.reports import write_html, write_json
 from conformance.stopping import RunStopped, stoppable
 from conformance.text import printable
-from mock_ims import AdminAPIError
-from mock_ims.version import __version__
+from mock_ims import AdminAPIError, __version__
 
 SUITE_DIR = Path(__file__).parent / "suite"
 DEFAULT_TIMEOUT_S = 300.0

@@ -11,12 +11,14 @@ from mock_ims.version import __version__
 if TYPE_CHECKING:
     from mock_ims.client import AdminAPIError, ImsClient, KeptLease, Lease, LeaseHeld
     from mock_ims.running import MockIMS
+    from mock_ims.tls.interception import Interception
 
 __all__ = [
     "AdminAPIError",
     "ClientConfig",
     "ConfigError",
     "ImsClient",
+    "Interception",
     "KeptLease",
     "Lease",
     "LeaseHeld",
@@ -37,6 +39,7 @@ _LAZY = {
     "Lease": "mock_ims.client",
     "LeaseHeld": "mock_ims.client",
     "MockIMS": "mock_ims.running",
+    "Interception": "mock_ims.tls.interception",
 }
 
 

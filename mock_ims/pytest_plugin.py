@@ -1,8 +1,8 @@
 """The pytest plugin (entry point `pytest11`): a mock IMS for a partner's own test suite.
 
     def test_login(mock_ims):               # a server for the session, reset for each test
-        mock_ims.state.clock.advance(86_400)       # same calls as the admin API
-        assert mock_ims.state.journal.entries(endpoint="token") == []
+        mock_ims.clock.advance(86_400)       # same calls as the admin API
+        assert mock_ims.journal.entries(endpoint="token") == []
 
 Override `mock_ims_config` (session scope) in a conftest.py to use your own clients and users.
 """

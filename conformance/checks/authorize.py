@@ -8,7 +8,7 @@ from conformance.checks.base import Judgement, check, failed, journal_evidence, 
 from conformance.config import REQUIRED_SCOPES
 from conformance.model import Severity
 from conformance.observations import Observations
-from mock_ims.protocol.scopes import ScopeError, parse_scope
+from conformance.scopes import MalformedScope, lenient_scopes, read_scopes
 
 
 def _authorize_or_error(obs: Observations) -> tuple[dict[str, Any] | None, Judgement | None]:
@@ -34,10 +34,7 @@ def ask_for_the_lightroom_scopes(obs: Observations) -> Judgement:
     if problem or entry is None:
         return problem or failed("no authorize request")
     raw = str(entry["params"].get("scope", ""))
-    try:
-        scopes = parse_scope(raw)
-    except ScopeError:
-        scopes = tuple(raw.replace(",", " ").split())
+    scopes = lenient_scopes(raw)
     missing = [s for s in REQUIRED_SCOPES if s not in scopes]
     evidence = [journal_evidence("authorize request", [entry])]
     if missing:
@@ -64,8 +61,8 @@ def send_well_formed_scopes(obs: Observations) -> Judgement:
     raw = str(entry["params"].get("scope", ""))
     evidence = [journal_evidence("authorize request", [entry])]
     try:
-        parse_scope(raw)
-    except ScopeError as exc:
+        read_scopes(raw)
+    except MalformedScope as exc:
         return failed(f"malformed scope: {exc}", seen=raw, evidence=evidence)
     if entry.get("error") == "invalid_scope":
         return failed(f"the mock refused the scope: {entry.get('reason')}", seen=raw, evidence=evidence)

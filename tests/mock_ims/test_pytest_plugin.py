@@ -19,20 +19,20 @@ def test_the_fixture_serves_a_mock(mock_ims, mock_ims_url):
         auth=(mock_ims.default_client.client_id, mock_ims.default_client.client_secret),
     )
     assert response.status_code == 200
-    assert len(mock_ims.state.journal.entries(endpoint="token")) == 1
+    assert len(mock_ims.journal.entries(endpoint="token")) == 1
 
 def test_each_test_starts_from_a_clean_mock(mock_ims):
-    assert mock_ims.state.journal.entries() == []
-    assert mock_ims.protocol.tokens.list() == []
+    assert mock_ims.journal.entries() == []
+    assert mock_ims.tokens.list() == []
 
 def test_the_clock_and_faults_are_at_hand(mock_ims):
-    mock_ims.state.clock.advance(3600)
-    mock_ims.state.faults.add("token", status=500, times=1)
-    assert len(mock_ims.state.faults.list()) == 1
+    mock_ims.clock.advance(3600)
+    mock_ims.faults.add("token", status=500, times=1)
+    assert len(mock_ims.faults.list()) == 1
 
 def test_and_are_reset_after(mock_ims):
-    assert mock_ims.state.faults.list() == []
-    assert abs(mock_ims.state.clock.now()["offset_seconds"]) < 1
+    assert mock_ims.faults.list() == []
+    assert abs(mock_ims.clock.now()["offset_seconds"]) < 1
 """
 
 
