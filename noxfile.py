@@ -1,4 +1,4 @@
-"""Sessions: `tests` (the whole suite), `lint` (ruff), `typecheck` (mypy), `fuzz` (Schemathesis),
+"""Sessions: `tests` (the whole suite), `lint` (ruff, import-linter), `typecheck` (mypy), `fuzz` (Schemathesis),
 `load` (the full load run; the suite runs a short one); and, only when asked for, `bench`
 (mock-ims against its peers: `nox -s bench`, or `nox -s bench -- --quick`)."""
 
@@ -12,6 +12,7 @@ nox.options.reuse_existing_virtualenvs = True
 # Pinned so a new release cannot fail CI on a change nobody made.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+IMPORT_LINTER = "import-linter==2.17"
 
 
 @nox.session(python="3.11")
@@ -23,10 +24,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """Ruff: lint and format check."""
-    session.install(RUFF)
+    """Ruff (lint and format check) and import-linter (the doors between the rooms, pyproject.toml)."""
+    session.install(RUFF, IMPORT_LINTER)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python="3.11")
