@@ -31,9 +31,9 @@ ACQUIRE_FIELDS = frozenset({"holder", "ttl"})
 
 
 def _ttl(data: dict[str, Any]) -> float | None:
-    value = data.get("ttl")
-    if value is None:
+    if "ttl" not in data:
         return None
+    value = data["ttl"]  # an explicit null is a mistake, not "the default"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise AdminError("ttl: must be a number of seconds")
     if not MIN_TTL_SECONDS <= value <= MAX_TTL_SECONDS:
