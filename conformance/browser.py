@@ -1,6 +1,6 @@
 """Finding a Chromium for Playwright to drive.
 
-Order of choice (DESIGN.md §5): `MOCK_IMS_CHROMIUM` if set, then a Playwright-managed browser
+Order of choice (docs/design-notes.md §5): `MOCK_IMS_CHROMIUM` if set, then a Playwright-managed browser
 if one is installed, then a system Chromium. Playwright cannot download its own browser on a
 closed network, so the system one is the usual answer here.
 """

@@ -225,7 +225,7 @@ def _partner_client(partner: PartnerConfig) -> ClientConfig:
         client_secret=partner.client.client_secret,
         name="Partner app under conformance test",
         redirect_uris=(re.escape(partner.redirect_uri),),
-        # The Developer Console requires a default redirect URI (IMS_FACTS.md §7); IMS sends the
+        # The Developer Console requires a default redirect URI (docs/ims-facts.md §7); IMS sends the
         # user there when an authorize request has no redirect_uri.
         default_redirect_uri=partner.redirect_uri,
         scopes=partner.client.scopes,

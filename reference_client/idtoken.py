@@ -29,7 +29,7 @@ class Identity:
 
 def accepted_issuers(discovered: str) -> list[str]:
     # Discovery names https://ims-na1.adobelogin.com, but Adobe documents ID tokens whose `iss`
-    # is that URL plus /ims (IMS_FACTS.md §4); both mean the same IMS, nothing else is accepted.
+    # is that URL plus /ims (docs/ims-facts.md §4); both mean the same IMS, nothing else is accepted.
     base = discovered.rstrip("/")
     return [discovered, base, f"{base}/ims"]
 

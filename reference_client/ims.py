@@ -1,7 +1,7 @@
 """Talking to Adobe IMS over HTTP, exactly as against the real one.
 
 Endpoints come from discovery (`{IMS_BASE_URL}/ims/.well-known/openid-configuration`,
-IMS_FACTS.md §1), except `/ims/profile/v1`, which discovery does not list. The client
+docs/ims-facts.md §1), except `/ims/profile/v1`, which discovery does not list. The client
 authenticates with HTTP Basic (RFC 6749 §2.3.1, `client_secret_basic`) and sends parameters in
 a form body, never in a URL.
 """
@@ -81,7 +81,7 @@ def _basic_auth(client_id: str, client_secret: str) -> tuple[str, str]:
 
 class IMSClient:
     # Lightroom partners need openid, AdobeID and lr_partner_apis; offline_access brings the
-    # refresh token (IMS_FACTS.md §3, §6). IMS samples join scopes with commas.
+    # refresh token (docs/ims-facts.md §3, §6). IMS samples join scopes with commas.
     SCOPES: tuple[str, ...] = ("openid", "AdobeID", "lr_partner_apis", "offline_access")
     DISCOVERY_PATH = "/ims/.well-known/openid-configuration"
     PROFILE_PATH = "/ims/profile/v1"

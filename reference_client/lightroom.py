@@ -1,6 +1,6 @@
 """Calling the Lightroom API: `X-API-Key` on every call, the user's token as a Bearer header.
 
-Lightroom prefixes every JSON body with `while (1) {}` (IMS_FACTS.md §6); the client strips it
+Lightroom prefixes every JSON body with `while (1) {}` (docs/ims-facts.md §6); the client strips it
 with the regex Adobe's own sample uses. An expired token is answered 403 with code 4300 (or
 `error_code` "4300"), an invalid one 401: both mean "refresh and try again".
 """

@@ -1,6 +1,6 @@
 """Pending logins: the `state`, `nonce` and PKCE verifier of each authorization request.
 
-The state is 256 random bits (RFC 6749 §10.10 asks for unguessable; DESIGN.md for at least
+The state is 256 random bits (RFC 6749 §10.10 asks for unguessable; docs/design-notes.md §4 for at least
 128), bound to the browser session that started the login (RFC 6749 §10.12, RFC 9700 §4.7),
 valid for ten minutes, and used once: the callback claims it with one conditional UPDATE before
 anything else happens, so two racing callbacks cannot both pass.

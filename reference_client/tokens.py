@@ -1,7 +1,7 @@
 """The tokens of one user, and when the access token expires.
 
 IMS access tokens are JWTs whose claims `created_at` and `expires_in` are strings of epoch
-milliseconds (IMS_FACTS.md §4); their sum is the expiry, as Adobe's own aio-lib-ims computes
+milliseconds (docs/ims-facts.md §4); their sum is the expiry, as Adobe's own aio-lib-ims computes
 it. The claims are read without verifying the signature: the client only schedules its refresh
 by them, and the API that receives the token is the one that checks it.
 """
@@ -85,7 +85,7 @@ def from_token_response(body: Any, now_ms: int, *, previous_refresh: str | None 
     """The tokens of a successful token response (RFC 6749 §5.1).
 
     IMS may answer a refresh without a new refresh token (a Lightroom key may not get renewed
-    ones, IMS_FACTS.md §3); then the one just used stays valid and is kept.
+    ones, docs/ims-facts.md §3); then the one just used stays valid and is kept.
     """
     if not isinstance(body, dict):
         raise TokenResponseError("the token response is not a JSON object")

@@ -1,4 +1,4 @@
-"""The check catalogue (DESIGN.md §4). Importing this package registers every check, in run order."""
+"""The check catalogue (docs/design-notes.md §4). Importing it registers every check, in run order."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`/ims/authorize/v2` (and v1, unversioned) and the login page behind it.
 
-RFC 6749 §4.1.1-4.1.2, RFC 7636 §4.3, OIDC Core §3.1.2; IMS behaviour from IMS_FACTS.md §2.
+RFC 6749 §4.1.1-4.1.2, RFC 7636 §4.3, OIDC Core §3.1.2; IMS behaviour from docs/ims-facts.md §2.
 Errors before the redirect URI is known go to an HTML page, never to an unregistered URI
 (RFC 6749 §4.1.2.1 ¶1); later errors go back to the client with `error` and `state`.
 """

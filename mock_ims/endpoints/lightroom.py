@@ -1,4 +1,4 @@
-"""The Lightroom Partner API stub: `/v2/health`, `/v2/account`, `/v2/catalog` (IMS_FACTS.md §6).
+"""The Lightroom Partner API stub: `/v2/health`, `/v2/account`, `/v2/catalog` (docs/ims-facts.md §6).
 
 A partner points its `lr.adobe.io` base URL at the mock. Every answer, errors included, is JSON
 behind Lightroom's `while (1) {}` prefix, and errors carry Lightroom's codes, not OAuth's. Calls
@@ -32,7 +32,7 @@ from mock_ims.version import __version__
 JSON_PREFIX = b"while (1) {}\n"
 MEDIA_TYPE = "application/json;charset=utf-8"
 LIGHTROOM_SCOPE = "lr_partner_apis"
-# Only these entitlements may use the Lightroom APIs beyond /v2/account (IMS_FACTS.md §5).
+# Only these entitlements may use the Lightroom APIs beyond /v2/account (docs/ims-facts.md §5).
 ENTITLED = frozenset({"subscriber", "trial"})
 MAX_API_KEY_LENGTH = 256
 # Lightroom's server version: a hex string "not guaranteed to be sequential" (LR swagger).
@@ -91,7 +91,7 @@ def unauthorized(reason: str) -> LightroomError:
 
 
 def forbidden(reason: str) -> LightroomError:
-    """403 4300: what Lightroom answers an expired access token (IMS_FACTS.md §6)."""
+    """403 4300: what Lightroom answers an expired access token (docs/ims-facts.md §6)."""
     return LightroomError(403, 4300, "Access is forbidden", reason=reason)
 
 
@@ -172,7 +172,7 @@ async def lightroom_user(
             event.consumed = exc.record.id
             event.user_id = exc.record.user_id
         if exc.reason == "expired":
-            # Lightroom answers an expired token with 403 4300, not 401 (IMS_FACTS.md §6).
+            # Lightroom answers an expired token with 403 4300, not 401 (docs/ims-facts.md §6).
             raise forbidden("access token expired") from exc
         raise unauthorized(f"access token {exc.reason}") from exc
     event.consumed = record.id

@@ -1,4 +1,4 @@
-"""`/ims/logout/v1`: end the IMS session and invalidate the user's tokens (IMS_FACTS.md §3).
+"""`/ims/logout/v1`: end the IMS session and invalidate the user's tokens (docs/ims-facts.md §3).
 
 Front channel (a browser, GET): clears the SSO session and redirects to `redirect_uri` when it
 matches the client's patterns, else shows a signed-out page (never an open redirect). Back

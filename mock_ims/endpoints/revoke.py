@@ -19,7 +19,7 @@ from mock_ims.state.journal import Event
 async def revoke(request: Request, params: Params, event: Event) -> Response:
     """Revoke a token; a refresh token takes its whole grant with it (RFC 7009 §2.1).
 
-    IMS answers 200 with no body (IMS_FACTS.md §3); so does an unknown token (RFC 7009 §2.2).
+    IMS answers 200 with no body (docs/ims-facts.md §3); so does an unknown token (RFC 7009 §2.2).
     """
     ctx = context(request)
     if request.method != "POST":

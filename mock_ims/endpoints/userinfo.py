@@ -42,7 +42,7 @@ async def userinfo(request: Request, params: Params, event: Event) -> Response:
 
 @ims_endpoint("profile")
 async def profile(request: Request, params: Params, event: Event) -> Response:
-    """The IMS profile of the user (not an OIDC document; IMS_FACTS.md §5)."""
+    """The IMS profile of the user (not an OIDC document; docs/ims-facts.md §5)."""
     ctx = context(request)
     record = await bearer_token(ctx, params, event)
     user = await _user_of(ctx, record)

@@ -2,7 +2,7 @@
 
 IMS v3 takes HTTP Basic (`client_secret_basic`) or body parameters (`client_secret_post`); the
 legacy endpoints and Adobe's own samples also send the secret in the query string, which the
-mock accepts and journals (IMS_FACTS.md §3). Secrets are compared in constant time.
+mock accepts and journals (docs/ims-facts.md §3). Secrets are compared in constant time.
 """
 
 from __future__ import annotations

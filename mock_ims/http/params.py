@@ -1,7 +1,7 @@
 """Reading OAuth parameters from a request, strictly.
 
 IMS accepts parameters in the query string, a urlencoded body or a multipart body, and client
-credentials by HTTP Basic or as parameters (IMS_FACTS.md §3). RFC 6749 §3.1 and §3.2 say a
+credentials by HTTP Basic or as parameters (docs/ims-facts.md §3). RFC 6749 §3.1 and §3.2 say a
 parameter must not appear twice. Anything malformed becomes an `invalid_request` that names the
 parameter, never a 500.
 """

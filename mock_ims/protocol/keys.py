@@ -1,7 +1,7 @@
 """Signing keys: generated on first start, kept in the data directory, loaded once.
 
 IMS signs access tokens with `ims_na1-key-at-1`, refresh tokens with `ims_na1-key-rt-1`, and
-publishes `ims_na1-key-1` for ID tokens in `/ims/keys` (IMS_FACTS.md §4). The mock publishes all
+publishes `ims_na1-key-1` for ID tokens in `/ims/keys` (docs/ims-facts.md §4). The mock publishes all
 three so partners can verify every token it issues.
 """
 

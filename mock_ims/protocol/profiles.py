@@ -1,6 +1,6 @@
 """What IMS and Lightroom say about a user: userinfo, profile, ID token claims, LR account.
 
-Shapes follow IMS_FACTS.md §5. Which claims userinfo releases depends on the scopes; IMS does
+Shapes follow docs/ims-facts.md §5. Which claims userinfo releases depends on the scopes; IMS does
 not document what `AdobeID` releases, so the mock treats it like `profile` plus `email`.
 """
 
@@ -81,7 +81,7 @@ def legacy_token_claims(user: UserConfig) -> dict[str, Any]:
 
 
 def lightroom_account(user: UserConfig, base: str) -> dict[str, Any]:
-    """Lightroom `/v2/account` (IMS_FACTS.md §5), with the user's entitlement."""
+    """Lightroom `/v2/account` (docs/ims-facts.md §5), with the user's entitlement."""
     account_id = hashlib.sha256(user.user_id.encode()).hexdigest()[:32]
     return {
         "base": base,

@@ -1,7 +1,7 @@
 """Redirect URIs: syntax (RFC 6749 §3.1.2) and the client's registered patterns.
 
 IMS matches a requested `redirect_uri` against the credential's "Redirect URI pattern", a list
-of regular expressions (IMS_FACTS.md §7). The mock requires a full match, and refuses anything
+of regular expressions (docs/ims-facts.md §7). The mock requires a full match, and refuses anything
 that could be read two ways by different URL parsers before a pattern even sees it.
 """
 

@@ -1,6 +1,6 @@
 """IMS-shaped tokens: how codes, access, refresh and ID tokens look, and how they are signed.
 
-Access and refresh tokens follow real IMS tokens (IMS_FACTS.md §4): RS256 JWTs with header
+Access and refresh tokens follow real IMS tokens (docs/ims-facts.md §4): RS256 JWTs with header
 `alg, x5u, kid, itt` and claims `id, type, client_id, user_id, as, aa_id, sid, scope`, with
 `created_at` and `expires_in` as strings of epoch milliseconds, and no `exp`, `iat` or `iss`.
 The ID token is a standard OIDC Core §2 token. Every token carries `"mock": true`, so it can

@@ -67,7 +67,7 @@ async def issue_code(
 
 
 def wants_refresh_token(client: ClientConfig, scopes: tuple[str, ...]) -> bool:
-    """IMS returns a refresh token only with `offline_access` (IMS_FACTS.md §3)."""
+    """IMS returns a refresh token only with `offline_access` (docs/ims-facts.md §3)."""
     if "refresh_token" not in client.grant_types:
         return False
     return "offline_access" in scopes or client.refresh_without_offline_access
@@ -151,7 +151,7 @@ async def issue_tokens(
     return IssuedTokens(access, refresh, id_token)
 
 
-# Token endpoint versions whose `expires_in` is in milliseconds (IMS_FACTS.md §3: v3 answers in
+# Token endpoint versions whose `expires_in` is in milliseconds (docs/ims-facts.md §3: v3 answers in
 # seconds, the legacy endpoints in milliseconds; v2 is undocumented and taken as legacy here).
 MILLISECOND_VERSIONS = frozenset({"", "v1", "v2"})
 # Versions that inline profile claims in the token response, as the legacy docs show.

@@ -56,7 +56,7 @@ async def ims_down(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
 
 
 async def token_endpoint_500(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
-    # The answer IMS gives for an internal error (IMS_FACTS.md §3).
+    # The answer IMS gives for an internal error (docs/ims-facts.md §3).
     body = {"error": "internal_error", "error_description": "Please try again later"}
     fault = await _add(
         ctx,

@@ -1,4 +1,4 @@
-"""The suite proves itself (issue 5 item 7; DESIGN.md §4): every evil twin of the reference
+"""The suite proves itself (issue 5 item 7; docs/design-notes.md §4): every evil twin of the reference
 client fails the check it was built to break, and passes every other check.
 
 Each twin (tests/conformance/twins) is described to `ims-conformance run` exactly as the

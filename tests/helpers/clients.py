@@ -6,7 +6,7 @@ from typing import Any
 
 from mock_ims.config import MockConfig, default_config
 
-# A single-page app: no secret, so PKCE is required (IMS_FACTS.md §7).
+# A single-page app: no secret, so PKCE is required (docs/ims-facts.md §7).
 PUBLIC_CLIENT_ID = "public-spa"
 PUBLIC_REDIRECT_URI = "https://localhost:9443/spa/callback"
 

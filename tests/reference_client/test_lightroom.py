@@ -1,5 +1,5 @@
 """The Lightroom account on the profile page: against the mock's Lightroom stub, and against
-small stand-ins that answer as IMS_FACTS.md §6 describes Lightroom (JSON behind `while (1) {}`,
+small stand-ins that answer as docs/ims-facts.md §6 describes Lightroom (JSON behind `while (1) {}`,
 401 for a missing token, 403 with code 4300 for an expired one) in ways the stub does not.
 """
 

@@ -1,6 +1,6 @@
 """`grant_type=refresh_token` (RFC 6749 §6) with single-use, rotating refresh tokens.
 
-IMS answers a refresh with a fresh pair of access and refresh tokens (IMS_FACTS.md §3). The
+IMS answers a refresh with a fresh pair of access and refresh tokens (docs/ims-facts.md §3). The
 mock revokes the old refresh token when it is used; presenting it again is refused and revokes
 the whole token family (RFC 9700 §4.14.2, refresh token replay detection). The rotated token
 keeps the original expiry: IMS does not renew a Lightroom key's refresh lifetime by default.
