@@ -34,7 +34,7 @@ from mock_ims.protocol.errors import (
 from mock_ims.protocol.scopes import ScopeError, has_duplicates, parse_scope
 from mock_ims.state import sessions
 from mock_ims.state.context import Context, context
-from mock_ims.state.issuance import issue_code, issue_tokens
+from mock_ims.state.issuance import Grant, issue_code, issue_tokens
 from mock_ims.state.journal import FAULT, Event
 
 RESPONSE_TYPES = {
@@ -209,20 +209,18 @@ async def _approve(
         answer["code"] = code.raw
         event.issued.append(code.id)
     if auth.response_type != "code":
-        issued = await issue_tokens(
-            ctx,
-            client=client,
-            user=user,
-            scopes=scopes,
-            family=None,
-            parent=None,
-            sid=sid,
+        grant = Grant(
+            client,
+            user,
+            scopes,
+            ctx.base_url(request),
+            now_ms,
             state=auth.state or "",
-            now_ms=now_ms,
-            issuer=ctx.base_url(request),
-            with_refresh=False,
-            with_id_token="id_token" in auth.response_type,
+            sid=sid,
             nonce=auth.nonce,
+        )
+        issued = await issue_tokens(
+            ctx, grant, with_refresh=False, with_id_token="id_token" in auth.response_type
         )
         if "token" in auth.response_type.split():
             lifetime_s = client.access_token_lifetime - 1

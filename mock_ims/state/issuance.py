@@ -73,29 +73,62 @@ def wants_refresh_token(client: ClientConfig, scopes: tuple[str, ...]) -> bool:
     return "offline_access" in scopes or client.refresh_without_offline_access
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Who gets tokens, for which scopes, and what they descend from (a code or refresh token
+    passes its family, session and state on to the tokens it is traded for)."""
+
+    client: ClientConfig
+    user: UserConfig | None  # None: a technical account (client_credentials)
+    scopes: tuple[str, ...]
+    issuer: str
+    now_ms: int
+    state: str = ""
+    sid: str | None = None
+    family: str | None = None
+    parent: str | None = None
+    nonce: str | None = None
+
+    @classmethod
+    def descending_from(
+        cls,
+        record: TokenRecord,
+        *,
+        client: ClientConfig,
+        user: UserConfig,
+        scopes: tuple[str, ...],
+        issuer: str,
+        now_ms: int,
+    ) -> Grant:
+        return cls(
+            client,
+            user,
+            scopes,
+            issuer,
+            now_ms,
+            state=record.state,
+            sid=record.sid,
+            family=record.family,
+            parent=record.id,
+            nonce=record.nonce,
+        )
+
+
 async def issue_tokens(
     ctx: Context,
+    grant: Grant,
     *,
-    client: ClientConfig,
-    user: UserConfig | None,
-    scopes: tuple[str, ...],
-    family: str | None,
-    parent: str | None,
-    sid: str | None,
-    state: str,
-    now_ms: int,
-    issuer: str,
     with_refresh: bool,
     with_id_token: bool,
-    nonce: str | None = None,
     refresh_expires_ms: int | None = None,
     minted_by: str = "flow",
 ) -> IssuedTokens:
     """An access token, and a refresh token and ID token when asked for; all recorded."""
+    client, user, scopes, now_ms = grant.client, grant.user, grant.scopes, grant.now_ms
     user_id = user.user_id if user else technical_account_id(client.client_id)
     scope = format_scope(scopes)
     access_id = ctx.signer.new_id(now_ms)
-    family = family or access_id
+    family = grant.family or access_id
     refresh: TokenRecord | None = None
     extra_claims: dict[str, Any] = {}
     if with_refresh:
@@ -111,9 +144,9 @@ async def issue_tokens(
             created_ms=now_ms,
             expires_ms=refresh_expiry,
             family=family,
-            parent=parent,
-            sid=sid,
-            state=state,
+            parent=grant.parent,
+            sid=grant.sid,
+            state=grant.state,
             minted_by=minted_by,
         )
         refresh.raw = ctx.signer.sign(refresh)
@@ -128,9 +161,9 @@ async def issue_tokens(
         created_ms=now_ms,
         expires_ms=now_ms + client.access_token_lifetime * 1000,
         family=family,
-        parent=parent,
-        sid=sid,
-        state=state,
+        parent=grant.parent,
+        sid=grant.sid,
+        state=grant.state,
         minted_by=minted_by,
     )
     access.raw = ctx.signer.sign(access, technical=user is None, extra_claims=extra_claims)
@@ -138,15 +171,15 @@ async def issue_tokens(
     id_token = None
     if with_id_token and user is not None:
         id_token = ctx.signer.id_token(
-            issuer=issuer,
+            issuer=grant.issuer,
             client_id=client.client_id,
             subject=user.user_id,
             now_ms=now_ms,
             lifetime_s=ID_TOKEN_LIFETIME,
-            nonce=nonce,
+            nonce=grant.nonce,
             access_token=access.raw,
             profile=profiles.id_token_claims(user, scopes),
-            sid=sid,
+            sid=grant.sid,
         )
     return IssuedTokens(access, refresh, id_token)
 

@@ -14,7 +14,7 @@ from mock_ims.protocol.scopes import ScopeError, parse_scope
 from mock_ims.protocol.tokens import TokenKind, TokenRecord
 from mock_ims.state.clock import to_iso
 from mock_ims.state.context import Context, context
-from mock_ims.state.issuance import issue_code, issue_tokens
+from mock_ims.state.issuance import Grant, issue_code, issue_tokens
 
 KINDS = tuple(k.value for k in TokenKind)
 MINT_FIELDS = frozenset(
@@ -204,21 +204,8 @@ async def mint(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             {**client.to_dict(), "access_token_lifetime": lifetime, "refresh_token_lifetime": lifetime}
         )
     with_refresh = kind == TokenKind.REFRESH_TOKEN.value
-    issued = await issue_tokens(
-        ctx,
-        client=client,
-        user=user,
-        scopes=scopes,
-        family=None,
-        parent=None,
-        sid=None,
-        state=state,
-        now_ms=now_ms,
-        issuer=ctx.config.issuer or "",
-        with_refresh=with_refresh,
-        with_id_token=False,
-        minted_by="admin",
-    )
+    grant = Grant(client, user, scopes, ctx.config.issuer or "", now_ms, state=state)
+    issued = await issue_tokens(ctx, grant, with_refresh=with_refresh, with_id_token=False, minted_by="admin")
     record = issued.refresh if issued.refresh is not None else issued.access
     answer = {"kind": kind, "id": record.id, "token": record.raw, "expires": to_iso(record.expires_ms)}
     if with_refresh:

@@ -7,13 +7,13 @@ from typing import Any
 from starlette.requests import Request
 
 from mock_ims.config import ClientConfig
-from mock_ims.endpoints.grants.presented import presented_grant
+from mock_ims.endpoints.grants.presented import presented_grant, traded
 from mock_ims.http.params import Params
 from mock_ims.protocol import pkce
 from mock_ims.protocol.errors import InvalidGrantError
 from mock_ims.protocol.tokens import TokenKind, TokenRecord
 from mock_ims.state.context import context
-from mock_ims.state.issuance import issue_tokens, token_response, wants_refresh_token
+from mock_ims.state.issuance import Grant, issue_tokens, wants_refresh_token
 from mock_ims.state.journal import Event
 
 REPLAYED = "authorization code replayed"
@@ -74,24 +74,10 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
     if not await ctx.ledger.use(record, now_ms):
         raise await _refuse_replay(request, record, now_ms, event)
     scopes = record.scopes
-    issued = await issue_tokens(
-        ctx,
-        client=client,
-        user=user,
-        scopes=scopes,
-        family=record.family,
-        parent=record.id,
-        sid=record.sid,
-        state=record.state,
-        now_ms=now_ms,
-        issuer=ctx.base_url(request),
-        with_refresh=wants_refresh_token(client, scopes),
-        with_id_token="openid" in scopes,
-        nonce=record.nonce,
+    grant = Grant.descending_from(
+        record, client=client, user=user, scopes=scopes, issuer=ctx.base_url(request), now_ms=now_ms
     )
-    event.issued.extend(issued.ids)
-    # A replay racing this request may have swept the family before these tokens existed.
-    event.revoked = await ctx.ledger.sweep_if_replayed(record, now_ms, REPLAYED)
-    if event.revoked:
-        event.note("replayed_while_redeemed")
-    return token_response(issued, version=event.version, user=user, include_sub=True)
+    issued = await issue_tokens(
+        ctx, grant, with_refresh=wants_refresh_token(client, scopes), with_id_token="openid" in scopes
+    )
+    return await traded(ctx, record, grant, issued, event, replayed=REPLAYED, include_sub=True)

@@ -11,7 +11,7 @@ from mock_ims.http.params import Params
 from mock_ims.protocol.errors import InvalidScopeError, UnauthorizedClientError
 from mock_ims.protocol.scopes import ScopeError, parse_scope
 from mock_ims.state.context import context
-from mock_ims.state.issuance import issue_tokens, token_response
+from mock_ims.state.issuance import Grant, issue_tokens, token_response
 from mock_ims.state.journal import Event
 
 # No refresh token for this grant (RFC 6749 §4.4.3). `openid` is allowed: Adobe's server-to-server
@@ -36,20 +36,8 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
         scopes = tuple(s for s in client.scopes if s not in NOT_FOR_THIS_GRANT)
         event.note("scope_omitted")
     now_ms = await ctx.now_ms()
-    issued = await issue_tokens(
-        ctx,
-        client=client,
-        user=None,
-        scopes=scopes,
-        family=None,
-        parent=None,
-        sid=None,
-        state="",
-        now_ms=now_ms,
-        issuer=ctx.base_url(request),
-        with_refresh=False,
-        with_id_token=False,
-    )
+    grant = Grant(client, None, scopes, ctx.base_url(request), now_ms)
+    issued = await issue_tokens(ctx, grant, with_refresh=False, with_id_token=False)
     event.user_id = issued.access.user_id
     event.issued.extend(issued.ids)
     return token_response(issued, version=event.version, user=None, include_sub=False)

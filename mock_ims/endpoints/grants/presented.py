@@ -1,11 +1,15 @@
-"""The code or refresh token a client presents at the token endpoint, checked once for both."""
+"""The code or refresh token a client presents at the token endpoint: checked, and traded for
+tokens, the same way for both."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from mock_ims.config import ClientConfig
 from mock_ims.protocol.errors import InvalidGrantError
 from mock_ims.protocol.tokens import TokenKind, TokenRecord
 from mock_ims.state.context import Context
+from mock_ims.state.issuance import Grant, IssuedTokens, token_response
 from mock_ims.state.journal import Event
 from mock_ims.state.ledger import TokenRejected
 
@@ -35,3 +39,23 @@ async def presented_grant(
     if record.client_id != client.client_id:
         raise InvalidGrantError(error, reason=f"{noun} was issued to another client")
     return record
+
+
+async def traded(
+    ctx: Context,
+    record: TokenRecord,
+    grant: Grant,
+    issued: IssuedTokens,
+    event: Event,
+    *,
+    replayed: str,
+    include_sub: bool,
+) -> dict[str, Any]:
+    """The answer to a code or refresh token traded for `issued`, after a last look for a replay
+    (`replayed`: the revocation reason then)."""
+    event.issued.extend(issued.ids)
+    # A replay racing this request may have swept the family before these tokens existed.
+    event.revoked = await ctx.ledger.sweep_if_replayed(record, grant.now_ms, replayed)
+    if event.revoked:
+        event.note("replayed_while_redeemed")
+    return token_response(issued, version=event.version, user=grant.user, include_sub=include_sub)

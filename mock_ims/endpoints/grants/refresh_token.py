@@ -13,13 +13,13 @@ from typing import Any
 from starlette.requests import Request
 
 from mock_ims.config import ClientConfig
-from mock_ims.endpoints.grants.presented import presented_grant
+from mock_ims.endpoints.grants.presented import presented_grant, traded
 from mock_ims.http.params import Params
 from mock_ims.protocol.errors import InvalidGrantError, InvalidScopeError
 from mock_ims.protocol.scopes import ScopeError, parse_scope
 from mock_ims.protocol.tokens import TokenKind
 from mock_ims.state.context import context
-from mock_ims.state.issuance import issue_tokens, token_response
+from mock_ims.state.issuance import Grant, issue_tokens
 from mock_ims.state.journal import Event
 
 REPLAYED = "refresh token replayed"
@@ -61,24 +61,11 @@ async def exchange(request: Request, params: Params, client: ClientConfig, event
     user = await ctx.registry.user(record.user_id)
     if user is None:
         raise InvalidGrantError("the user of this refresh token no longer exists", reason="user removed")
-    issued = await issue_tokens(
-        ctx,
-        client=client,
-        user=user,
-        scopes=scopes,
-        family=record.family,
-        parent=record.id,
-        sid=record.sid,
-        state=record.state,
-        now_ms=now_ms,
-        issuer=ctx.base_url(request),
-        with_refresh=True,
-        with_id_token=False,
-        refresh_expires_ms=record.expires_ms,
+    grant = Grant.descending_from(
+        record, client=client, user=user, scopes=scopes, issuer=ctx.base_url(request), now_ms=now_ms
     )
-    event.issued.extend(issued.ids)
-    # A replay racing this request may have swept the family before these tokens existed.
-    event.revoked = await ctx.ledger.sweep_if_replayed(record, now_ms, REPLAYED)
-    if event.revoked:
-        event.note("replayed_while_redeemed")
-    return token_response(issued, version=event.version, user=user, include_sub=False)
+    # The refresh token's family keeps its first expiry: rotation does not extend it.
+    issued = await issue_tokens(
+        ctx, grant, with_refresh=True, with_id_token=False, refresh_expires_ms=record.expires_ms
+    )
+    return await traded(ctx, record, grant, issued, event, replayed=REPLAYED, include_sub=False)
