@@ -295,85 +295,129 @@ def _size(table: Mapping[str, Any], name: str, key: str, default: int) -> int:
 
 
 def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConfig:
+    """The partner description in `data` (a parsed TOML file at `source`), table by table."""
     _known(data, "config", {"partner", "storage", "ims", "client"})
-    partner = _table(data, "partner", required=True)
-    _known(
-        partner,
-        "partner",
-        {
-            "base_url",
-            "start_login",
-            "callback",
-            "after_login",
-            "needs_token",
-            "logout",
-            "command",
-            "env",
-            "cwd",
-            "ready_path",
-            "real_hostnames",
-            "ca_file",
-        },
+    return _partner(
+        _table(data, "partner", required=True),
+        source,
+        storage=_storage(_table(data, "storage")),
+        ims=_ims(_table(data, "ims")),
+        client=_client(_table(data, "client")),
     )
-    base_url = (_str(partner, "partner", "base_url", required=True) or "").rstrip("/")
+
+
+PARTNER_KEYS = {
+    "base_url",
+    "start_login",
+    "callback",
+    "after_login",
+    "needs_token",
+    "logout",
+    "command",
+    "env",
+    "cwd",
+    "ready_path",
+    "real_hostnames",
+    "ca_file",
+}
+
+
+def _partner(
+    table: Mapping[str, Any],
+    source: Path | None,
+    *,
+    storage: StorageConfig,
+    ims: ImsConfig,
+    client: ClientRegistration,
+) -> PartnerConfig:
+    _known(table, "partner", PARTNER_KEYS)
+    base_url = (_str(table, "partner", "base_url", required=True) or "").rstrip("/")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PartnerConfigError(
             f"partner.base_url: {base_url!r} must be an http(s) URL such as http://127.0.0.1:8000"
         )
-    env = partner.get("env", {})
+    env = table.get("env", {})
     if not isinstance(env, Mapping) or not all(isinstance(v, str) for v in env.values()):
         raise PartnerConfigError("partner.env: must be a table of strings")
     root = source.parent if source else Path.cwd()
-    cwd = root / (_str(partner, "partner", "cwd", ".") or ".")
+    cwd = root / (_str(table, "partner", "cwd", ".") or ".")
     if not cwd.is_dir():
         raise PartnerConfigError(f"partner.cwd: {cwd} is not a directory")
-    logout_raw = _str(partner, "partner", "logout")
-    ca_file = _ca_file(partner, root, https=parts.scheme == "https")
-
-    storage_table = _table(data, "storage")
-    _known(storage_table, "storage", {"files", "sqlite", "redis", "command", "max_files", "max_bytes"})
-    storage = StorageConfig(
-        files=_strings(storage_table, "storage", "files"),
-        sqlite=_strings(storage_table, "storage", "sqlite"),
-        redis=_strings(storage_table, "storage", "redis"),
-        command=_str(storage_table, "storage", "command") or None,
-        max_files=_count(storage_table, "storage", "max_files", MAX_FILES),
-        max_bytes=_size(storage_table, "storage", "max_bytes", MAX_BYTES),
+    logout = _str(table, "partner", "logout")
+    after_login = _path(table, "partner", "after_login", "/profile")
+    return PartnerConfig(
+        base_url=base_url,
+        start_login=Action.parse(
+            _str(table, "partner", "start_login", "/login") or "/login", "partner.start_login"
+        ),
+        callback=_path(table, "partner", "callback", "/callback"),
+        after_login=after_login,
+        needs_token=_path(table, "partner", "needs_token", after_login),
+        logout=Action.parse(logout, "partner.logout") if logout else None,
+        command=_str(table, "partner", "command"),
+        env=dict(env),
+        cwd=cwd.resolve(),
+        ready_path=_path(table, "partner", "ready_path", "/"),
+        storage=storage,
+        ims=ims,
+        client=client,
+        source=source,
+        real_hostnames=_real_hostnames(table, ims),
+        ca_file=_ca_file(table, root, https=parts.scheme == "https"),
     )
-    for url in storage.redis:
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise PartnerConfigError(f"storage.redis: {url!r} must be a redis:// URL")
 
-    ims_table = _table(data, "ims")
-    _known(ims_table, "ims", {"url", "client_id", "client_secret", "admin_token"})
-    ims = ImsConfig(
-        url=(_str(ims_table, "ims", "url") or "").rstrip("/") or None,
-        client_id=_str(ims_table, "ims", "client_id"),
-        client_secret=_str(ims_table, "ims", "client_secret"),
-        admin_token=_str(ims_table, "ims", "admin_token"),
-    )
-    if ims.url and not ims.client_id:
-        raise PartnerConfigError(
-            "ims.client_id: is required with ims.url (the client the partner uses in that mock)"
-        )
 
-    real_hostnames = partner.get("real_hostnames", False)
+def _real_hostnames(table: Mapping[str, Any], ims: ImsConfig) -> bool:
+    real_hostnames = table.get("real_hostnames", False)
     if not isinstance(real_hostnames, bool):
         raise PartnerConfigError("partner.real_hostnames: must be true or false")
     if real_hostnames and ims.url:
         raise PartnerConfigError(
             "partner.real_hostnames: needs the suite's own mock (its proxy runs in-process); remove [ims] url"
         )
+    return real_hostnames
 
-    client_table = _table(data, "client")
-    _known(client_table, "client", {"client_id", "client_secret", "scopes"})
+
+def _storage(table: Mapping[str, Any]) -> StorageConfig:
+    _known(table, "storage", {"files", "sqlite", "redis", "command", "max_files", "max_bytes"})
+    storage = StorageConfig(
+        files=_strings(table, "storage", "files"),
+        sqlite=_strings(table, "storage", "sqlite"),
+        redis=_strings(table, "storage", "redis"),
+        command=_str(table, "storage", "command") or None,
+        max_files=_count(table, "storage", "max_files", MAX_FILES),
+        max_bytes=_size(table, "storage", "max_bytes", MAX_BYTES),
+    )
+    for url in storage.redis:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise PartnerConfigError(f"storage.redis: {url!r} must be a redis:// URL")
+    return storage
+
+
+def _ims(table: Mapping[str, Any]) -> ImsConfig:
+    _known(table, "ims", {"url", "client_id", "client_secret", "admin_token"})
+    ims = ImsConfig(
+        url=(_str(table, "ims", "url") or "").rstrip("/") or None,
+        client_id=_str(table, "ims", "client_id"),
+        client_secret=_str(table, "ims", "client_secret"),
+        admin_token=_str(table, "ims", "admin_token"),
+    )
+    if ims.url and not ims.client_id:
+        raise PartnerConfigError(
+            "ims.client_id: is required with ims.url (the client the partner uses in that mock)"
+        )
+    return ims
+
+
+def _client(table: Mapping[str, Any]) -> ClientRegistration:
+    _known(table, "client", {"client_id", "client_secret", "scopes"})
     defaults = ClientRegistration()
     client = ClientRegistration(
-        client_id=_str(client_table, "client", "client_id", defaults.client_id) or defaults.client_id,
-        client_secret=_str(client_table, "client", "client_secret", defaults.client_secret)
+        client_id=_str(table, "client", "client_id", defaults.client_id) or defaults.client_id,
+        client_secret=_str(table, "client", "client_secret", defaults.client_secret)
         or defaults.client_secret,
-        scopes=_strings(client_table, "client", "scopes") or DEFAULT_SCOPES,
+        scopes=_strings(table, "client", "scopes") or DEFAULT_SCOPES,
     )
     lacking = [s for s in REQUIRED_SCOPES if s not in client.scopes]
     if lacking:
@@ -382,31 +426,7 @@ def parse(data: Mapping[str, Any], *, source: Path | None = None) -> PartnerConf
             "registration without them would make the suite's mock refuse what it judges); "
             "leave the key out to allow every scope"
         )
-    return PartnerConfig(
-        base_url=base_url,
-        start_login=Action.parse(
-            _str(partner, "partner", "start_login", "/login") or "/login", "partner.start_login"
-        ),
-        callback=_path(partner, "partner", "callback", "/callback"),
-        after_login=_path(partner, "partner", "after_login", "/profile"),
-        needs_token=_path(
-            partner,
-            "partner",
-            "needs_token",
-            _str(partner, "partner", "after_login", "/profile") or "/profile",
-        ),
-        logout=Action.parse(logout_raw, "partner.logout") if logout_raw else None,
-        command=_str(partner, "partner", "command"),
-        env=dict(env),
-        cwd=cwd.resolve(),
-        ready_path=_path(partner, "partner", "ready_path", "/"),
-        storage=storage,
-        ims=ims,
-        client=client,
-        source=source,
-        real_hostnames=real_hostnames,
-        ca_file=ca_file,
-    )
+    return client
 
 
 def _ca_file(partner: Mapping[str, Any], root: Path, *, https: bool) -> Path | None:
