@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,68 +177,28 @@ def print_banner(
     print("\n".join(lines), flush=True)
 
 
+class _Refused(Exception):
+    """`mock-ims serve` cannot start; the message says why, in one line."""
+
+
 def serve(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        return _fail("--workers must be at least 1")
-    if not 0 <= args.port <= 65535:
-        return _fail("--port must be between 0 and 65535")
-    if not is_loopback(args.host) and not args.allow_remote:
-        return _fail(
-            f"refusing to bind {args.host}: the mock hands out tokens to anyone who asks. "
-            "Bind 127.0.0.1, or pass --allow-remote (and --admin-token) if you really mean it."
-        )
-    if args.allow_remote and not args.admin_token:
-        return _fail("--allow-remote needs --admin-token, so the admin API is not open to the network")
     try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        return _fail(str(exc))
-    data_dir: Path = args.data_dir or default_data_dir()
-    settings = Settings(
-        config=config,
-        store_url=_store_url(args.store, data_dir),
-        data_dir=data_dir,
-        allow_remote=args.allow_remote,
-        admin_token=args.admin_token,
-    )
-    try:
-        shared = check_store(settings.store_url)  # each worker then opens its own
-    except StoreError as exc:
-        return _fail(str(exc))
-    if args.workers > 1 and not shared:
-        return _fail(
-            f"--workers {args.workers} needs a store the workers share: add --store sqlite "
-            "(the memory store lives inside one process) or --store redis://HOST"
-        )
-    try:
-        KeySet.load_or_create(data_dir)  # before any worker starts, so they all share the keys
-    except (OSError, RuntimeError) as exc:
-        return _fail(f"cannot prepare signing keys in {data_dir}: {exc}")
-    try:
-        tls, ca = _tls(args, data_dir)
-        hosts = _intercepted_hosts(args)
-    except (CAError, ValueError) as exc:
-        return _fail(str(exc))
-    try:
-        sock = bind_socket(args.host, args.port, shared=args.workers > 1)
-    except OSError as exc:
-        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    proxy: ProxyPlan | None = None
-    interception: Interception | None = None
-    if hosts is not None:
+        _check_options(args)
+        data_dir: Path = args.data_dir or default_data_dir()
+        settings = _settings(args, data_dir)
+        tls, ca = _prepare_data_dir(args, data_dir)
+        hosts = _hosts(args)
+        sock = _listen(args.host, args.port, shared=args.workers > 1)
         try:
-            ca = ca or LocalCA.load_or_create(data_dir)
-            proxy_sock = bind_socket(args.host, args.proxy_port)
-        except CAError as exc:
+            proxy, interception = _proxy(args, hosts, ca, data_dir)
+        except _Refused:
             sock.close()
-            return _fail(str(exc))
-        except OSError as exc:
-            sock.close()
-            return _fail(f"cannot listen on {args.host}:{args.proxy_port}: {exc.strerror or exc}")
-        proxy = ProxyPlan(proxy_sock, ca, hosts)
-        proxy_url = url_for(proxy_sock, args.host)
-        interception = Interception(proxy_url, ca.cert_path, ca.spki_sha256(), tuple(hosts))
-    print_banner(url_for(sock, args.host, "https" if tls else "http"), config, settings, interception)
+            raise
+    except _Refused as exc:
+        return _fail(str(exc))
+    print_banner(
+        url_for(sock, args.host, "https" if tls else "http"), settings.config, settings, interception
+    )
     try:
         run(
             settings,
@@ -256,6 +217,87 @@ def serve(args: argparse.Namespace) -> int:
             proxy.sock.close()
     print("mock-ims: stopped.", flush=True)
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if args.workers < 1:
+        raise _Refused("--workers must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise _Refused("--port must be between 0 and 65535")
+    if not is_loopback(args.host) and not args.allow_remote:
+        raise _Refused(
+            f"refusing to bind {args.host}: the mock hands out tokens to anyone who asks. "
+            "Bind 127.0.0.1, or pass --allow-remote (and --admin-token) if you really mean it."
+        )
+    if args.allow_remote and not args.admin_token:
+        raise _Refused("--allow-remote needs --admin-token, so the admin API is not open to the network")
+
+
+def _settings(args: argparse.Namespace, data_dir: Path) -> Settings:
+    """The configuration and the store, checked before anything listens."""
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise _Refused(str(exc)) from exc
+    settings = Settings(
+        config=config,
+        store_url=_store_url(args.store, data_dir),
+        data_dir=data_dir,
+        allow_remote=args.allow_remote,
+        admin_token=args.admin_token,
+    )
+    try:
+        shared = check_store(settings.store_url)  # each worker then opens its own
+    except StoreError as exc:
+        raise _Refused(str(exc)) from exc
+    if args.workers > 1 and not shared:
+        raise _Refused(
+            f"--workers {args.workers} needs a store the workers share: add --store sqlite "
+            "(the memory store lives inside one process) or --store redis://HOST"
+        )
+    return settings
+
+
+def _prepare_data_dir(args: argparse.Namespace, data_dir: Path) -> tuple[LeafFiles | None, LocalCA | None]:
+    """Signing keys (before any worker starts, so they all share them) and the TLS files."""
+    try:
+        KeySet.load_or_create(data_dir)
+    except (OSError, RuntimeError) as exc:
+        raise _Refused(f"cannot prepare signing keys in {data_dir}: {exc}") from exc
+    try:
+        return _tls(args, data_dir)
+    except (CAError, ValueError) as exc:
+        raise _Refused(str(exc)) from exc
+
+
+def _hosts(args: argparse.Namespace) -> dict[str, Serves] | None:
+    try:
+        return _intercepted_hosts(args)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from exc
+
+
+def _listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    try:
+        return bind_socket(host, port, shared=shared)
+    except OSError as exc:
+        raise _Refused(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _proxy(
+    args: argparse.Namespace, hosts: dict[str, Serves] | None, ca: LocalCA | None, data_dir: Path
+) -> tuple[ProxyPlan | None, Interception | None]:
+    """The intercepting proxy, when real hostnames were asked for."""
+    if hosts is None:
+        return None, None
+    try:
+        ca = ca or LocalCA.load_or_create(data_dir)
+    except CAError as exc:
+        raise _Refused(str(exc)) from exc
+    proxy_sock = _listen(args.host, args.proxy_port)
+    proxy_url = url_for(proxy_sock, args.host)
+    interception = Interception(proxy_url, ca.cert_path, ca.spki_sha256(), tuple(hosts))
+    return ProxyPlan(proxy_sock, ca, hosts), interception
 
 
 def _tls(args: argparse.Namespace, data_dir: Path) -> tuple[LeafFiles | None, LocalCA | None]:
