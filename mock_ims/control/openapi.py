@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_ims.config import MAX_LIFETIME_SECONDS
-from mock_ims.control.admin.clock import MAX_ADVANCE_SECONDS
-from mock_ims.state.clock import CLOCK_RANGE
+from mock_ims.protocol.bodies import MAX_ADVANCE_SECONDS
+from mock_ims.protocol.bodies import CLOCK_RANGE
 from mock_ims.state.faults import FAULT_RULE_FIELDS
-from mock_ims.state.lease import DEFAULT_TTL_SECONDS, MAX_HOLDER_LENGTH, MAX_TTL_SECONDS, MIN_TTL_SECONDS
+from mock_ims.protocol.bodies import DEFAULT_TTL_SECONDS, MAX_HOLDER_LENGTH, MAX_TTL_SECONDS, MIN_TTL_SECONDS
 from mock_ims.store import KINDS
 from mock_ims.version import __version__
 
