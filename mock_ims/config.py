@@ -11,15 +11,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mock_ims.protocol.bodies import ACCOUNT_TYPES, DAY, ENTITLEMENTS, GRANT_TYPES, MAX_LIFETIME_SECONDS
 from mock_ims.protocol.scopes import ScopeError, parse_scope
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "implicit")
-ENTITLEMENTS = ("created", "trial", "trial_expired", "subscriber", "subscriber_expired")
-ACCOUNT_TYPES = ("type1", "type2", "type3")
-DAY = 86_400
 CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,255}")
-# Lifetimes beyond a century would put expiry times past what dates can show (year 9999).
-MAX_LIFETIME_SECONDS = 100 * 365 * DAY
 
 
 class ConfigError(ValueError):

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from mock_ims.control.dashboard_html import FILTER_NAMES, OUTCOMES, DashboardView, message_page, render
 from mock_ims.http.pages import PAGE_HEADERS
 from mock_ims.http.params import read_params
+from mock_ims.protocol.bodies import MAX_ADVANCE_SECONDS
 from mock_ims.protocol.errors import OAuthError
 from mock_ims.state.clock import ClockRangeError
 from mock_ims.state.context import Context, context, new_secret
@@ -31,7 +32,6 @@ CSRF_COOKIE = "mock_ims_dashboard_csrf"
 CSRF_COOKIE_PATH = "/__admin/ui"
 DISPLAY_LIMIT = 200
 MAX_FILTER_LENGTH = 256
-MAX_ADVANCE_SECONDS = 100 * 366 * 86_400
 MAX_REFRESH_SECONDS = 3600
 
 

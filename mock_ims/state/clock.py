@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from mock_ims.protocol.bodies import CLOCK_RANGE
 from mock_ims.state.cached import StoreView
 from mock_ims.store import Store
 
 _KEY = "clock"
 # Where the mock's time may be moved: far enough for any test, and far from the limits of
 # datetime (year 9999), which every expiry plus a lifetime of up to 100 years must stay within.
-CLOCK_RANGE = ("1970-01-01T00:00:00Z", "3000-01-01T00:00:00Z")
 MIN_MS = 0
 MAX_MS = 32_503_680_000_000  # 3000-01-01T00:00:00Z
 

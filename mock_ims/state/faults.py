@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import fnmatch
 import json
-import math
-import re
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -20,11 +18,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mock_ims.protocol.bodies import BodyError, FaultRequest, parse
 from mock_ims.state.cached import StoreView
 from mock_ims.state.clock import real_ms, to_iso
 from mock_ims.store import Store
 
-MAX_DELAY_SECONDS = 600.0
 MAX_HANG_SECONDS = 600.0  # a hang ends when the client gives up, or after this, whichever first
 ENDPOINTS = (
     "authorize",
@@ -42,11 +40,6 @@ ENDPOINTS = (
     "lightroom.account",
     "lightroom.catalog",
 )
-
-
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
 class FaultError(ValueError):
@@ -84,66 +77,11 @@ class FaultRule:
     @classmethod
     def from_request(cls, data: dict[str, Any]) -> FaultRule:
         """Validate an admin request body into a rule (errors name the field)."""
-        known = {"endpoint", "status", "body", "headers", "delay", "hang", "times", "client_id", "grant_type"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise FaultError(f"unknown field {unknown[0]!r}; fields: {', '.join(sorted(known))}")
-        endpoint = data.get("endpoint")
-        if not isinstance(endpoint, str) or not endpoint:
-            raise FaultError(f"endpoint: required, one of {', '.join(ENDPOINTS)}, '*' or a pattern")
-        status = data.get("status")
-        # 1xx are not final answers: an app cannot send one in place of the response.
-        if status is not None and (
-            isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599
-        ):
-            raise FaultError("status: must be an HTTP status code (200-599)")
-        headers = data.get("headers")
-        headers = {} if headers is None else headers
-        if not isinstance(headers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-        ):
-            raise FaultError("headers: must be an object of string values")
-        for name, value in headers.items():
-            # RFC 9110 §5.1, §5.5: a name is a token; a value has no control characters but tab.
-            if not _HEADER_NAME.fullmatch(name):
-                raise FaultError(f"headers: {name[:40]!r} is not a valid header name")
-            if name.lower() in _FRAMING_HEADERS:
-                raise FaultError(f"headers: {name} frames the message; the mock sets it itself")
-            if not _HEADER_VALUE.fullmatch(value):
-                raise FaultError(f"headers: the value of {name} has line breaks or control characters")
-        delay = data.get("delay")
-        delay = 0.0 if delay is None else delay
-        if (
-            isinstance(delay, bool)
-            or not isinstance(delay, int | float)
-            or not 0 <= delay <= MAX_DELAY_SECONDS
-        ):
-            raise FaultError(f"delay: must be a number of seconds between 0 and {MAX_DELAY_SECONDS:g}")
-        if not math.isfinite(float(delay)):
-            raise FaultError("delay: must be finite")
-        hang = data.get("hang", False)
-        if not isinstance(hang, bool):
-            raise FaultError("hang: must be true or false")
-        times = data.get("times")
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-            raise FaultError("times: must be a whole number >= 1, or null for every call")
-        for name in ("client_id", "grant_type"):
-            value = data.get(name)
-            if value is not None and not isinstance(value, str):
-                raise FaultError(f"{name}: must be a string")
-        if status is None and not hang and not delay:
-            raise FaultError("a fault needs an effect: status (with an optional body), delay, or hang")
-        return cls(
-            endpoint=endpoint,
-            status=status,
-            body=data.get("body"),
-            headers=dict(headers),
-            delay=float(delay),
-            hang=hang,
-            times=times,
-            client_id=data.get("client_id"),
-            grant_type=data.get("grant_type"),
-        )
+        try:
+            body = parse(FaultRequest, data)
+        except BodyError as exc:
+            raise FaultError(str(exc)) from exc
+        return cls(**body.model_dump(exclude_none=True))
 
 
 # Every field of a rule as the admin API answers it (`asdict`), in declaration order.

@@ -29,10 +29,6 @@ from mock_ims.store import Doc, Store
 
 KIND = "leases"
 KEY = "lease"
-MIN_TTL_SECONDS = 1
-MAX_TTL_SECONDS = 3600
-DEFAULT_TTL_SECONDS = 60
-MAX_HOLDER_LENGTH = 200
 # A swap fails only when another worker changed the lease in between; each try re-reads it.
 _TRIES = 16
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mock_ims.protocol.bodies import BodyError, parse
+
 MAX_ADMIN_BODY = 256 * 1024
+M = TypeVar("M", bound=BaseModel)
 
 
 class AdminError(Exception):
@@ -67,3 +71,16 @@ async def json_body(request: Request, *, required: bool = False) -> dict[str, An
     if not isinstance(data, dict):
         raise AdminError("the body must be a JSON object")
     return data
+
+
+def checked(model: type[M], data: Mapping[str, Any]) -> M:
+    """`data` as its model, or a 400 naming the key at fault."""
+    try:
+        return parse(model, data)
+    except BodyError as exc:
+        raise AdminError(str(exc)) from exc
+
+
+async def body_as(request: Request, model: type[M], *, required: bool = False) -> M:
+    """The request's JSON object body as its model."""
+    return checked(model, await json_body(request, required=required))

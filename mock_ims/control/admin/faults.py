@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims.control.admin.common import AdminError, json_body
+from mock_ims.control.admin.common import AdminError, checked, json_body
+from mock_ims.protocol.bodies import ScenarioOptions
 from mock_ims.state.context import context
 from mock_ims.state.faults import FaultError, FaultRule
 from mock_ims.state.scenarios import SCENARIOS, play
@@ -47,7 +48,9 @@ async def scenario(request: Request) -> Response:
     if name not in SCENARIOS:
         raise AdminError(f"unknown scenario {name!r}; scenarios: {', '.join(SCENARIOS)}", 404, "not_found")
     try:
-        result = await play(context(request), name, await json_body(request))
+        options = await json_body(request)
+        checked(ScenarioOptions, options)  # the types; `play` checks which options its scenario takes
+        result = await play(context(request), name, options)
     except FaultError as exc:
         raise AdminError(str(exc)) from exc
     return JSONResponse(result, status_code=201)

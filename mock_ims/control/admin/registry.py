@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_ims.config import ClientConfig, ConfigError, UserConfig
-from mock_ims.control.admin.common import AdminError, json_body
+from mock_ims.control.admin.common import AdminError, checked, json_body
+from mock_ims.protocol.bodies import ClientPatch, ClientReplacement, ClientRequest, UserPatch, UserRequest
 from mock_ims.state.context import Context, context
 
 
@@ -31,7 +32,9 @@ async def users(request: Request) -> Response:
     ctx = context(request)
     if request.method == "POST":
         try:
-            user = UserConfig.from_dict(await json_body(request))
+            user = UserConfig.from_dict(
+                checked(UserRequest, await json_body(request)).model_dump(exclude_unset=True)
+            )
         except ConfigError as exc:
             raise AdminError(str(exc)) from exc
         if await ctx.registry.user_by_email(user.email) or not await ctx.registry.add_user(user):
@@ -52,6 +55,7 @@ async def user(request: Request) -> Response:
         return Response(status_code=204)
     # PUT replaces the whole document: an empty body is no replacement.
     data = await json_body(request, required=request.method == "PUT")
+    checked(UserPatch if request.method == "PATCH" else UserRequest, data)
     merged = {**current.to_dict(), **data} if request.method == "PATCH" else data
     if merged.get("user_id", current.user_id) != current.user_id:
         raise AdminError("user_id: cannot be changed; remove the user and add a new one")
@@ -72,7 +76,9 @@ async def clients(request: Request) -> Response:
     ctx = context(request)
     if request.method == "POST":
         try:
-            client = ClientConfig.from_dict(await json_body(request))
+            client = ClientConfig.from_dict(
+                checked(ClientRequest, await json_body(request)).model_dump(exclude_unset=True)
+            )
         except ConfigError as exc:
             raise AdminError(str(exc)) from exc
         if not await ctx.registry.add_client(client):
@@ -96,6 +102,7 @@ async def client(request: Request) -> Response:
         return Response(status_code=204)
     # PUT replaces the whole document: an empty body is no replacement.
     data = await json_body(request, required=request.method == "PUT")
+    checked(ClientPatch if request.method == "PATCH" else ClientReplacement, data)
     merged = {**current.to_dict(), **data} if request.method == "PATCH" else data
     if merged.get("client_id", client_id) != client_id:
         raise AdminError("client_id: cannot be changed; remove the client and add a new one")

@@ -7,9 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_ims.config import MAX_LIFETIME_SECONDS, ClientConfig, UserConfig
-from mock_ims.control.admin.common import AdminError, json_body
+from mock_ims.config import ClientConfig, UserConfig
+from mock_ims.control.admin.common import AdminError, body_as, checked, json_body
 from mock_ims.protocol import jws, pkce, redirects
+from mock_ims.protocol.bodies import MintRequest, RevokeRequest
 from mock_ims.protocol.scopes import ScopeError, parse_scope
 from mock_ims.protocol.tokens import TokenKind, TokenRecord
 from mock_ims.state.clock import to_iso
@@ -17,20 +18,6 @@ from mock_ims.state.context import Context, context
 from mock_ims.state.issuance import Grant, issue_code, issue_tokens
 
 KINDS = tuple(k.value for k in TokenKind)
-MINT_FIELDS = frozenset(
-    {
-        "kind",
-        "user",
-        "client_id",
-        "scope",
-        "redirect_uri",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-        "lifetime",
-    }
-)
 
 
 def token_view(record: TokenRecord, now_ms: int) -> dict[str, Any]:
@@ -106,23 +93,11 @@ async def tokens(request: Request) -> Response:
     return JSONResponse({"tokens": views, "count": len(views)})
 
 
-def _string(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise AdminError(f"{name}: must be a string")
-    return value
-
-
-def _scopes(data: dict[str, Any], client: ClientConfig) -> tuple[str, ...]:
-    raw = data.get("scope")
-    if raw is None:
+def _scopes(wanted: str | list[str] | None, client: ClientConfig) -> tuple[str, ...]:
+    if wanted is None:
         return client.scopes
-    if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
-        raw = ",".join(raw)
-    if not isinstance(raw, str):
-        raise AdminError("scope: must be a string (comma- or space-separated) or a list of strings")
     try:
-        scopes = parse_scope(raw)
+        scopes = parse_scope(",".join(wanted) if isinstance(wanted, list) else wanted)
     except ScopeError as exc:
         raise AdminError(f"scope: {exc}") from exc
     not_allowed = [s for s in scopes if s not in client.scopes]
@@ -131,122 +106,112 @@ def _scopes(data: dict[str, Any], client: ClientConfig) -> tuple[str, ...]:
     return scopes
 
 
-async def mint(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """Issue a code or token as if the user had signed in, without a browser."""
-    unknown = sorted(set(data) - MINT_FIELDS)
-    if unknown:
-        raise AdminError(f"unknown field {unknown[0]!r}; fields: {', '.join(sorted(MINT_FIELDS))}")
-    kind = data.get("kind")
-    if kind not in KINDS:
-        raise AdminError(f"kind: required, one of {', '.join(KINDS)}")
-    for name in MINT_FIELDS - {"kind", "scope", "lifetime"}:
-        _string(data, name)  # checked even where the kind does not use the field
-    if data.get("code_challenge_method") not in (None, *pkce.METHODS):
-        raise AdminError(f"code_challenge_method: must be one of {', '.join(pkce.METHODS)}")
-    client_id = _string(data, "client_id") or ctx.config.default_client.client_id
+async def _client(ctx: Context, wanted: MintRequest) -> ClientConfig:
+    client_id = wanted.client_id or ctx.config.default_client.client_id
     client = await ctx.registry.client(client_id)
     if client is None:
         raise AdminError(f"client_id: no client {client_id!r}", 404, "not_found")
-    user_ref = _string(data, "user")
-    user: UserConfig | None = None
-    if user_ref is not None:
-        user = await ctx.registry.find_user(user_ref)
-        if user is None:
-            raise AdminError(f"user: no user {user_ref!r}", 404, "not_found")
-    elif kind != TokenKind.ACCESS_TOKEN.value:
-        raise AdminError(f"user: required to mint an {kind} (email or user id)")
-    scopes = _scopes(data, client)
-    lifetime = data.get("lifetime")
-    if lifetime is not None and (
-        isinstance(lifetime, bool)
-        or not isinstance(lifetime, int)
-        or not 1 <= lifetime <= MAX_LIFETIME_SECONDS
-    ):
-        raise AdminError(f"lifetime: must be a whole number of seconds from 1 to {MAX_LIFETIME_SECONDS}")
-    now_ms = await ctx.now_ms()
-    state = _string(data, "state") or ""
+    if wanted.lifetime is not None:
+        lifetimes = {"access_token_lifetime": wanted.lifetime, "refresh_token_lifetime": wanted.lifetime}
+        client = ClientConfig.from_dict({**client.to_dict(), **lifetimes})
+    return client
 
-    if kind == TokenKind.AUTHORIZATION_CODE.value:
-        if user is None:  # pragma: no cover - refused above; narrows the type
-            raise AdminError("user: required to mint an authorization_code")
-        redirect_uri = _string(data, "redirect_uri")
-        if not redirect_uri:
-            raise AdminError("redirect_uri: required to mint an authorization code")
-        if not redirects.matches(client, redirect_uri):
-            raise AdminError(
-                f"redirect_uri: matches none of client {client.client_id}'s redirect URI patterns"
-            )
-        challenge = _string(data, "code_challenge")
-        method = _string(data, "code_challenge_method") or ("plain" if challenge else None)
-        if challenge is not None and (
-            method not in pkce.METHODS or not pkce.is_valid_challenge(challenge, method)
-        ):
-            raise AdminError("code_challenge: malformed for its method (S256 or plain)")
-        record = await issue_code(
-            ctx,
-            client=client,
-            user=user,
-            scopes=scopes,
-            redirect_uri=redirect_uri,
-            redirect_uri_sent=True,
-            state=state,
-            nonce=_string(data, "nonce"),
-            code_challenge=challenge,
-            code_challenge_method=method,
-            sid=None,
-            now_ms=now_ms,
-            minted_by="admin",
-        )
-        return {"kind": kind, "id": record.id, "token": record.raw, "expires": to_iso(record.expires_ms)}
 
-    if lifetime is not None:
-        client = ClientConfig.from_dict(
-            {**client.to_dict(), "access_token_lifetime": lifetime, "refresh_token_lifetime": lifetime}
-        )
-    with_refresh = kind == TokenKind.REFRESH_TOKEN.value
-    grant = Grant(client, user, scopes, ctx.config.issuer or "", now_ms, state=state)
+async def _user(ctx: Context, wanted: MintRequest) -> UserConfig | None:
+    if wanted.user is None:
+        if wanted.kind != TokenKind.ACCESS_TOKEN.value:
+            raise AdminError(f"user: required to mint an {wanted.kind} (email or user id)")
+        return None  # an access token of a technical account
+    user = await ctx.registry.find_user(wanted.user)
+    if user is None:
+        raise AdminError(f"user: no user {wanted.user!r}", 404, "not_found")
+    return user
+
+
+def _challenge(client: ClientConfig, wanted: MintRequest) -> tuple[str, str | None, str | None]:
+    """The code's redirect URI and PKCE challenge with its method."""
+    if not wanted.redirect_uri:
+        raise AdminError("redirect_uri: required to mint an authorization code")
+    if not redirects.matches(client, wanted.redirect_uri):
+        raise AdminError(f"redirect_uri: matches none of client {client.client_id}'s redirect URI patterns")
+    challenge = wanted.code_challenge
+    method = wanted.code_challenge_method or ("plain" if challenge else None)
+    if challenge is not None and (method is None or not pkce.is_valid_challenge(challenge, method)):
+        raise AdminError("code_challenge: malformed for its method (S256 or plain)")
+    return wanted.redirect_uri, challenge, method
+
+
+def _minted(kind: str, record: TokenRecord) -> dict[str, Any]:
+    return {"kind": kind, "id": record.id, "token": record.raw, "expires": to_iso(record.expires_ms)}
+
+
+async def _mint_code(
+    ctx: Context, wanted: MintRequest, client: ClientConfig, user: UserConfig, scopes: tuple[str, ...]
+) -> dict[str, Any]:
+    redirect_uri, challenge, method = _challenge(client, wanted)
+    record = await issue_code(
+        ctx,
+        client=client,
+        user=user,
+        scopes=scopes,
+        redirect_uri=redirect_uri,
+        redirect_uri_sent=True,
+        state=wanted.state or "",
+        nonce=wanted.nonce,
+        code_challenge=challenge,
+        code_challenge_method=method,
+        sid=None,
+        now_ms=await ctx.now_ms(),
+        minted_by="admin",
+    )
+    return _minted(wanted.kind, record)
+
+
+async def _mint_tokens(
+    ctx: Context, wanted: MintRequest, client: ClientConfig, user: UserConfig | None, scopes: tuple[str, ...]
+) -> dict[str, Any]:
+    with_refresh = wanted.kind == TokenKind.REFRESH_TOKEN.value
+    grant = Grant(client, user, scopes, ctx.config.issuer or "", await ctx.now_ms(), state=wanted.state or "")
     issued = await issue_tokens(ctx, grant, with_refresh=with_refresh, with_id_token=False, minted_by="admin")
-    record = issued.refresh if issued.refresh is not None else issued.access
-    answer = {"kind": kind, "id": record.id, "token": record.raw, "expires": to_iso(record.expires_ms)}
-    if with_refresh:
-        answer["access_token"] = issued.access.raw
-    return answer
+    if issued.refresh is None:
+        return _minted(wanted.kind, issued.access)
+    return {**_minted(wanted.kind, issued.refresh), "access_token": issued.access.raw}
+
+
+async def mint(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Issue a code or token as if the user had signed in, without a browser."""
+    wanted = checked(MintRequest, data)
+    client = await _client(ctx, wanted)
+    user = await _user(ctx, wanted)
+    scopes = _scopes(wanted.scope, client)
+    if wanted.kind != TokenKind.AUTHORIZATION_CODE.value:
+        return await _mint_tokens(ctx, wanted, client, user, scopes)
+    if user is None:  # pragma: no cover - _user refused it; narrows the type
+        raise AdminError("user: required to mint an authorization_code")
+    return await _mint_code(ctx, wanted, client, user, scopes)
 
 
 async def revoke(request: Request) -> Response:
     """POST `{"user"}`, `{"client_id"}`, `{"token_id"}` or `{"token"}` (combined: all must match)."""
     ctx = context(request)
-    data = await json_body(request)
-    fields = {"user", "client_id", "token_id", "token", "kind"}
-    unknown = sorted(set(data) - fields)
-    if unknown:
-        raise AdminError(f"unknown field {unknown[0]!r}; fields: {', '.join(sorted(fields))}")
-    # A null selector selects nothing: it must not widen the revocation to every token.
-    given = {name for name, value in data.items() if value is not None}
-    if not {"user", "client_id", "token_id", "token"} & given:
-        raise AdminError("say what to revoke: user, client_id, token_id or token")
-    now_ms = await ctx.now_ms()
-    token_id = _string(data, "token_id")
-    raw = _string(data, "token")
-    if raw is not None:
+    wanted = await body_as(request, RevokeRequest)
+    token_id = wanted.token_id
+    if wanted.token is not None:
         try:
-            token_id = str(ctx.signer.verify(raw).get("id"))
+            token_id = str(ctx.signer.verify(wanted.token).get("id"))
         except jws.JWSError as exc:
             raise AdminError(f"token: not a token of this mock ({exc})") from exc
-    kind = _string(data, "kind")
-    if kind is not None and kind not in KINDS:
-        raise AdminError(f"kind: must be one of {', '.join(KINDS)}")
-    user_id = await _user_id(ctx, _string(data, "user"))
-    client_id = _string(data, "client_id")
+    user_id = await _user_id(ctx, wanted.user)
+    now_ms = await ctx.now_ms()
     revoked = []
     for record in await ctx.ledger.all():
         if token_id is not None and record.id != token_id:
             continue
         if user_id is not None and record.user_id != user_id:
             continue
-        if client_id is not None and record.client_id != client_id:
+        if wanted.client_id is not None and record.client_id != wanted.client_id:
             continue
-        if kind is not None and record.kind != kind:
+        if wanted.kind is not None and record.kind != wanted.kind:
             continue
         if await ctx.ledger.revoke(record.id, now_ms, "revoked through the admin API"):
             revoked.append(record.id)
