@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mock_ims.control.dashboard_html import FILTER_NAMES, OUTCOMES, DashboardView, message_page, render
-from mock_ims.http.pages import PAGE_HEADERS
+from mock_ims.control.dashboard_view import FILTER_NAMES, OUTCOMES, DashboardView, template_context
 from mock_ims.http.params import read_params
+from mock_ims.http.templating import PAGE_HEADERS, page
 from mock_ims.protocol.bodies import MAX_ADVANCE_SECONDS
 from mock_ims.protocol.errors import OAuthError
 from mock_ims.state.clock import ClockRangeError
@@ -43,10 +43,10 @@ class DashboardError(Exception):
         self.message = message
         self.status_code = status_code
 
-    def response(self) -> HTMLResponse:
+    def response(self, request: Request) -> HTMLResponse:
         title = "Not allowed" if self.status_code == 403 else "Bad request"
-        page = message_page(title, self.message)
-        return HTMLResponse(page, status_code=self.status_code, headers=PAGE_HEADERS)
+        context = {"title": title, "message": self.message}
+        return page(request, "dashboard_message.html", context, status_code=self.status_code)
 
 
 # ---- who sent the form ----------------------------------------------------------------
@@ -177,7 +177,7 @@ async def dashboard(request: Request) -> Response:
     refresh = read_refresh(request.query_params.get("refresh"))
     csrf, fresh = csrf_token(request)
     view = await gather(ctx, filters, refresh, csrf)
-    response = HTMLResponse(render(view), headers=PAGE_HEADERS)
+    response = page(request, "dashboard.html", template_context(view))
     if fresh:
         response.set_cookie(
             CSRF_COOKIE,
@@ -208,7 +208,7 @@ def dashboard_action(act: Action) -> Callable[[Request], Awaitable[Response]]:
             check_same_origin(request, form.get("csrf"))
             await act(ctx, form)
         except DashboardError as exc:
-            return exc.response()
+            return exc.response(request)
         return RedirectResponse(back_to(form.get("return_to")), status_code=303, headers=PAGE_HEADERS)
 
     endpoint.__name__ = act.__name__

@@ -254,6 +254,7 @@ async def _login_page(
     csrf, fresh = sessions.csrf_token(request)
     rid = await sessions.save_login_request(ctx, {**auth.to_doc(), "csrf": csrf}, now_ms)
     response = pages.login_page(
+        request,
         rid=rid,
         csrf=csrf,
         client_name=client.name or client.client_id,
@@ -354,6 +355,7 @@ async def login(request: Request, params: Params, event: Event) -> Response:
         event.refuse(None, "wrong email or password")
         csrf = doc["csrf"]
         return pages.login_page(
+            request,
             rid=rid,
             csrf=csrf,
             client_name=client.name or client.client_id,

@@ -70,8 +70,8 @@ async def logout(request: Request, params: Params, event: Event) -> Response:
         else:
             event.note("logout_redirect_refused")
             event.reason = "redirect_uri matches no pattern of the client named by client_id or the token"
-            response = pages.signed_out_page("The application's return address was not recognised.")
+            response = pages.signed_out_page(request, "The application's return address was not recognised.")
     else:
-        response = pages.signed_out_page()
+        response = pages.signed_out_page(request)
     sessions.clear_session_cookie(response)
     return response
