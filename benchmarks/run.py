@@ -205,19 +205,9 @@ def _measure(
 
 
 def run(plan: Plan, args: argparse.Namespace) -> Report:
+    """Every measurement the plan asks for, all servers side by side, in one report."""
     started = time.monotonic()
-    cores = os.cpu_count() or 1
-    report = Report(
-        started=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine={
-            "cores": cores,
-            "cpu": _cpu_model(),
-            "python": platform.python_version(),
-            "node": _version(["node", "--version"]) if shutil.which("node") else None,
-            "load_start": [round(x, 2) for x in procs.load_average()],
-        },
-        settings={**asdict(plan), "wrk_version": _version(["wrk", "-v"]).split(" [")[0]},
-    )
+    report = _new_report(plan)
 
     def over_time() -> bool:
         if time.monotonic() - started > plan.deadline:
@@ -229,92 +219,144 @@ def run(plan: Plan, args: argparse.Namespace) -> Report:
     scenarios = [s for s in SCENARIOS if not args.scenarios or s in args.scenarios.split(",")]
     with tempfile.TemporaryDirectory(prefix="mock-ims-bench-") as tmp:
         workdir = Path(tmp)
-        say(f"signing ceiling ({plan.ceiling_seconds:g} s on 1 core, then on {cores})")
-        report.ceiling = ceiling.measure(plan.ceiling_seconds, cores)
-        if wanted_servers is None or wanted_servers & {"mock-ims", "mock-ims-2w"}:
-            say("mock-ims serve: time to first answer")
-            report.startup = startup.measure(workdir / "ready", plan.ready_starts)
-
-        targets = [mock_target(1, "memory"), mock_target(2, "sqlite")]
-        if not args.no_peers:
-            say("installing the peers with npm (a temporary folder, reused while the lock file is unchanged)")
-            targets += peer_targets(npm.install(fresh=args.fresh_npm))
-        else:
-            report.notes.append("peers not run (--no-peers)")
-        targets = [t for t in targets if wanted_servers is None or t.key in wanted_servers]
-
+        _ceiling_and_startup(report, plan, workdir, wanted_servers)
+        targets = _targets(report, args, wanted_servers)
         running: dict[str, Running] = {}
         try:
-            for target in targets:
-                say(f"starting {target.label}")
-                running[target.key] = target.start(workdir / target.key)
-                asyncio.run(first_token(target, running[target.key]))
-                report.servers[target.key] = {
-                    "label": target.label,
-                    "is_mock": target.is_mock,
-                    "how": target.how,
-                    **_idle_rss(target, running[target.key]),
-                }
-            if plan.warmup:
-                say(f"warming up ({plan.warmup} s of client_credentials each)")
-            for target in targets if plan.warmup else []:
-                warm = replace(plan, seconds=plan.warmup)
-                run_wrk(
-                    Load(
-                        url=running[target.key].url + target.token_path,
-                        authorization=target.authorization,
-                        threads=warm.threads,
-                        connections=warm.connections,
-                        seconds=warm.seconds,
-                        body=target.body(CLIENT_CREDENTIALS),
-                    ),
-                    running[target.key].pids,
-                )
+            _start(targets, running, report, workdir)
+            _warm_up(targets, running, plan)
             for scenario in scenarios:
                 if over_time():
                     break
-                pools: dict[str, list[Path]] = {}
-                sizes: dict[str, int] = {}
-                if scenario != CLIENT_CREDENTIALS:
-                    for target in targets:
-                        size = sizes[target.key] = _pool_size(report, target, plan)
-                        say(f"minting {size * plan.rounds:,} {scenario} values for {target.key}")
-                        bodies = asyncio.run(
-                            target.bodies(running[target.key], scenario, size * plan.rounds + 1)
-                        )
-                        asyncio.run(_preflight(target, running[target.key], bodies.pop()))
-                        pools[target.key] = []
-                        for index in range(plan.rounds):
-                            path = workdir / f"{target.key}-{scenario}-{index}.txt"
-                            path.write_text("\n".join(bodies[index * size : (index + 1) * size]) + "\n")
-                            pools[target.key].append(path)
-                say(
-                    f"{scenario}: {plan.rounds} round(s) of {plan.seconds} s on each server, "
-                    f"{plan.connections} connections"
-                )
-                rounds: dict[str, list[LoadResult]] = {t.key: [] for t in targets}
-                for index in range(plan.rounds):
-                    # Each round starts with another server, so none is always measured first.
-                    for target in targets[index % len(targets) :] + targets[: index % len(targets)]:
-                        pool = pools[target.key][index] if target.key in pools else None
-                        rounds[target.key].append(
-                            _measure(
-                                target, running[target.key], scenario, plan, pool, sizes.get(target.key, 0)
-                            )
-                        )
-                for target in targets:
-                    report.rounds += rounds[target.key]
-                    report.results.append(combine(rounds[target.key]))
+                _scenario(scenario, targets, running, report, plan, workdir)
         finally:
             for server in running.values():
                 server.stop()
-
         if plan.suite and not args.no_suite and not over_time():
             say("conformance suite against the reference client")
             report.suite = suite.measure(ROOT, workdir / "suite")
     report.machine["load_end"] = [round(x, 2) for x in procs.load_average()]
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
     return report
+
+
+def _new_report(plan: Plan) -> Report:
+    return Report(
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine={
+            "cores": os.cpu_count() or 1,
+            "cpu": _cpu_model(),
+            "python": platform.python_version(),
+            "node": _version(["node", "--version"]) if shutil.which("node") else None,
+            "load_start": [round(x, 2) for x in procs.load_average()],
+        },
+        settings={**asdict(plan), "wrk_version": _version(["wrk", "-v"]).split(" [")[0]},
+    )
+
+
+def _ceiling_and_startup(report: Report, plan: Plan, workdir: Path, wanted_servers: set[str] | None) -> None:
+    cores = os.cpu_count() or 1
+    say(f"signing ceiling ({plan.ceiling_seconds:g} s on 1 core, then on {cores})")
+    report.ceiling = ceiling.measure(plan.ceiling_seconds, cores)
+    if wanted_servers is None or wanted_servers & {"mock-ims", "mock-ims-2w"}:
+        say("mock-ims serve: time to first answer")
+        report.startup = startup.measure(workdir / "ready", plan.ready_starts)
+
+
+def _targets(report: Report, args: argparse.Namespace, wanted_servers: set[str] | None) -> list[Target]:
+    """The servers to measure: mock-ims (one process, memory; two workers, SQLite) and its peers."""
+    targets = [mock_target(1, "memory"), mock_target(2, "sqlite")]
+    if not args.no_peers:
+        say("installing the peers with npm (a temporary folder, reused while the lock file is unchanged)")
+        targets += peer_targets(npm.install(fresh=args.fresh_npm))
+    else:
+        report.notes.append("peers not run (--no-peers)")
+    return [t for t in targets if wanted_servers is None or t.key in wanted_servers]
+
+
+def _start(targets: list[Target], running: dict[str, Running], report: Report, workdir: Path) -> None:
+    """Start each server, wait for its first token, note its idle memory."""
+    for target in targets:
+        say(f"starting {target.label}")
+        running[target.key] = target.start(workdir / target.key)
+        asyncio.run(first_token(target, running[target.key]))
+        report.servers[target.key] = {
+            "label": target.label,
+            "is_mock": target.is_mock,
+            "how": target.how,
+            **_idle_rss(target, running[target.key]),
+        }
+
+
+def _warm_up(targets: list[Target], running: dict[str, Running], plan: Plan) -> None:
+    if not plan.warmup:
+        return
+    say(f"warming up ({plan.warmup} s of client_credentials each)")
+    warm = replace(plan, seconds=plan.warmup)
+    for target in targets:
+        run_wrk(
+            Load(
+                url=running[target.key].url + target.token_path,
+                authorization=target.authorization,
+                threads=warm.threads,
+                connections=warm.connections,
+                seconds=warm.seconds,
+                body=target.body(CLIENT_CREDENTIALS),
+            ),
+            running[target.key].pids,
+        )
+
+
+def _pools(
+    scenario: str,
+    targets: list[Target],
+    running: dict[str, Running],
+    report: Report,
+    plan: Plan,
+    workdir: Path,
+) -> tuple[dict[str, list[Path]], dict[str, int]]:
+    """For grants that spend what they present (codes, refresh tokens): a file of fresh request
+    bodies per server and round, minted before the clock starts."""
+    pools: dict[str, list[Path]] = {}
+    sizes: dict[str, int] = {}
+    if scenario == CLIENT_CREDENTIALS:
+        return pools, sizes
+    for target in targets:
+        size = sizes[target.key] = _pool_size(report, target, plan)
+        say(f"minting {size * plan.rounds:,} {scenario} values for {target.key}")
+        bodies = asyncio.run(target.bodies(running[target.key], scenario, size * plan.rounds + 1))
+        asyncio.run(_preflight(target, running[target.key], bodies.pop()))
+        pools[target.key] = []
+        for index in range(plan.rounds):
+            path = workdir / f"{target.key}-{scenario}-{index}.txt"
+            path.write_text("\n".join(bodies[index * size : (index + 1) * size]) + "\n")
+            pools[target.key].append(path)
+    return pools, sizes
+
+
+def _scenario(
+    scenario: str,
+    targets: list[Target],
+    running: dict[str, Running],
+    report: Report,
+    plan: Plan,
+    workdir: Path,
+) -> None:
+    pools, sizes = _pools(scenario, targets, running, report, plan, workdir)
+    say(
+        f"{scenario}: {plan.rounds} round(s) of {plan.seconds} s on each server, {plan.connections} connections"
+    )
+    rounds: dict[str, list[LoadResult]] = {t.key: [] for t in targets}
+    for index in range(plan.rounds):
+        # Each round starts with another server, so none is always measured first.
+        for target in targets[index % len(targets) :] + targets[: index % len(targets)]:
+            pool = pools[target.key][index] if target.key in pools else None
+            rounds[target.key].append(
+                _measure(target, running[target.key], scenario, plan, pool, sizes.get(target.key, 0))
+            )
+    for target in targets:
+        report.rounds += rounds[target.key]
+        report.results.append(combine(rounds[target.key]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
