@@ -87,7 +87,6 @@ class NetworkEntry:
     response_body: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
-    body_note: str | None = None  # why the body was not kept whole
     failure: str | None = None  # the response never completed: Chromium's reason (net::ERR_...)
 
     def to_dict(self) -> dict[str, Any]:
@@ -241,22 +240,17 @@ class BrowserSession:
         try:
             size = int(request.sizes()["responseBodySize"])
             if size > MAX_BODY_READ:
-                entry.body_note = f"{size} bytes: not read (more than {MAX_BODY_READ})"
                 return
             response = request.response()
             body = response.body() if response is not None else b""
-        except PlaywrightError as exc:
-            entry.body_note = f"not read: {_short(exc)}"
+        except PlaywrightError:
             return
         entry.response_body = body[:MAX_BODY].decode("utf-8", errors="replace")
-        if len(body) > MAX_BODY:
-            entry.body_note = f"{len(body)} bytes: the first {MAX_BODY} kept"
 
     def _failed(self, request: Request) -> None:
         entry = self._pending.pop(request, None)  # no (whole) response: what it sent stays recorded
         if entry is not None:
             entry.failure = request.failure or "no reason given"
-            entry.body_note = f"failed: {entry.failure}"
 
     def waiting_for(self) -> str | None:
         """The page the browser asked for and has not had whole yet (the latest), as "GET /path"
