@@ -1,5 +1,6 @@
-"""The control plane's request bodies and answers, declared once: they validate the bodies and
-`/openapi.json` is generated from them.
+"""The configuration file, the control plane's request bodies and its answers, declared once:
+they validate the file and the bodies (`mock_ims.config` reads a `[[clients]]` table with the
+model `POST /__admin/clients` takes), and `/openapi.json` is generated from them.
 
 Pydantic 2 rather than msgspec, measured on this mock (Python 3.11, best of 5):
 
@@ -33,6 +34,7 @@ from pydantic import (
 )
 
 from mock_ims.protocol import pkce
+from mock_ims.protocol.scopes import ScopeError, parse_scope
 from mock_ims.store import KINDS
 
 DAY = 86_400
@@ -65,12 +67,15 @@ class BodyError(ValueError):
 
 @dataclass(frozen=True)
 class Says:
-    """What an error at a field's key says: `otherwise` for a wrong type or a missing value,
-    `bounds` for one outside its limits or choices, `too_long` for one too long."""
+    """What an error at a field's key says: `otherwise` for a wrong type, `bounds` for a value
+    outside its limits, pattern or choices, `too_long` and `too_short` for a length out of bounds.
+    `{value}` in a message is the value sent (quoted, cut at 80 characters); a missing value is
+    always "is required"."""
 
     otherwise: str
     bounds: str | None = None
     too_long: str | None = None
+    too_short: str | None = None
 
 
 _BOUNDS = {
@@ -81,42 +86,70 @@ _BOUNDS = {
     "string_pattern_mismatch",
     "literal_error",
     "enum",
-    "string_too_short",
-    "too_short",
 }
+_KINDS_OF_VALUE = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    dict: "an object",
+    list: "a list",
+    type(None): "null",
+}
+_TOO_LONG = {"string_too_long", "too_long"}
+_TOO_SHORT = {"string_too_short", "too_short"}
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    # A union's branches appear in `loc` by their type's name (`list[constrained-str]`): not a key.
+    keys = [part for part in loc if isinstance(part, int) or not any(c in part for c in "[]-")]
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in keys).lstrip(".")
 
 
-def _says(model: type[BaseModel], error: Mapping[str, Any]) -> str:
+def _message(says: Says, kind: str) -> str:
+    if kind in _TOO_LONG:
+        return says.too_long or says.bounds or says.otherwise
+    if kind in _TOO_SHORT:
+        return says.too_short or says.bounds or says.otherwise
+    if kind in _BOUNDS:
+        return says.bounds or says.otherwise
+    return says.otherwise
+
+
+def _says(model: type[BaseModel], error: Mapping[str, Any]) -> tuple[str, str]:
+    """The key at fault (`""` for the whole object) and what is wrong with it."""
     loc, kind = tuple(error["loc"]), str(error["type"])
     if kind == "value_error":  # our own validators: their message as they wrote it
-        message = str(error["ctx"]["error"])
-        return f"{_where(loc)}: {message}" if loc else message
+        return _where(loc), str(error["ctx"]["error"])
+    if kind == "missing":
+        return _where(loc), "is required"
     field = model.model_fields.get(str(loc[0])) if loc else None
-    says = next((m for m in field.metadata if isinstance(m, Says)), None) if field else None
+    # The outermost Says wins: `Annotated[MaybeText, Says(...)]` refines the alias's own.
+    says = next((m for m in reversed(field.metadata) if isinstance(m, Says)), None) if field else None
     if says is None:
-        return f"{_where(loc)}: {str(error['msg'])[:1].lower()}{str(error['msg'])[1:]}"
-    if kind in ("string_too_long", "too_long") and says.too_long:
-        return f"{_where(loc)}: {says.too_long}"
-    if kind in _BOUNDS | {"string_too_long", "too_long"} and says.bounds:
-        return f"{_where(loc)}: {says.bounds}"
-    return f"{_where(loc)}: {says.otherwise}"
+        return _where(loc), f"{str(error['msg'])[:1].lower()}{str(error['msg'])[1:]}"
+    value = error.get("input")
+    shown = repr(value[:80] if isinstance(value, str) else value)[:90]
+    message = _message(says, kind).replace("{value}", shown)
+    if kind.endswith("_type") and message.startswith("must be"):
+        message += f", not {_KINDS_OF_VALUE.get(type(value), type(value).__name__)}"
+    return _where(loc), message
 
 
-def parse(model: type[M], data: Mapping[str, Any]) -> M:
-    """`data` as a `model`, or a BodyError naming the first key at fault (an unknown key first)."""
+def parse(model: type[M], data: Mapping[str, Any], where: str = "") -> M:
+    """`data` as a `model`, or a BodyError naming the first key at fault (an unknown key first),
+    under `where` (`clients[0]`) when the object sits inside another."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
     unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        fields = ", ".join(sorted(model.model_fields))
-        raise BodyError(f"unknown field {unknown[0]!r}; fields: {fields}")
-    raise BodyError(_says(model, errors[0]))
+        key, message = "", f"unknown field {unknown[0]!r}; fields: {', '.join(sorted(model.model_fields))}"
+    else:
+        key, message = _says(model, errors[0])
+    key = ".".join(part for part in (where, key) if part).replace(".[", "[")
+    raise BodyError(f"{key}: {message}" if key else message)
 
 
 class Body(BaseModel):
@@ -290,7 +323,7 @@ Email = Annotated[
         max_length=254,
         description="Unique (case-insensitive).",
     ),
-    Says("must be an email address"),
+    Says("must be a string", bounds="{value} is not an email address"),
 ]
 MaybeText = Annotated[
     str | None, Field(pattern=NO_CONTROL), Says("must be a string without control characters")
@@ -304,6 +337,22 @@ Strings = Annotated[list[str], Says("must be a list of strings")]
 ScopeNames = Annotated[str, Field(pattern=SCOPE_NAMES)]
 
 
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+    return pattern
+
+
+def _scope_names(value: list[str] | str) -> list[str]:
+    # One name or a list; each as the scope parser reads it, repeated names once.
+    try:
+        return list(parse_scope(",".join([value] if isinstance(value, str) else value)))
+    except ScopeError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 class UserRequest(Body):
     email: Email
     password: Annotated[str, Field(min_length=1, pattern=NO_CONTROL), Says("must be a non-empty string")]
@@ -312,12 +361,13 @@ class UserRequest(Body):
     user_id: Annotated[MaybeText, Field(description="Default: derived from the email.")] = None
     country_code: MaybeText = None
     account_type: Annotated[
-        Literal["type1", "type2", "type3", ""] | None, Says(f"must be one of {', '.join(ACCOUNT_TYPES)}")
+        Literal["type1", "type2", "type3", ""] | None,
+        Says("must be a string", bounds=f"{{value}} is not one of {', '.join(ACCOUNT_TYPES)}"),
     ] = None
     preferred_languages: Strings = ["en-us"]
     entitlement: Annotated[
         Literal["created", "trial", "trial_expired", "subscriber", "subscriber_expired", ""] | None,
-        Says(f"must be one of {', '.join(ENTITLEMENTS)}"),
+        Says("must be a string", bounds=f"{{value}} is not one of {', '.join(ENTITLEMENTS)}"),
     ] = None
 
 
@@ -352,20 +402,29 @@ ClientId = Annotated[
         pattern=r"^[A-Za-z0-9._~-]{1,255}$",
         description="RFC 3986 unreserved characters only: it appears in URLs.",
     ),
-    Says("may only hold letters, digits, '.', '_', '~' and '-' (at most 255)"),
+    Says(
+        "must be a string",
+        bounds="{value} may only hold letters, digits, '.', '_', '~' and '-' (at most 255)",
+    ),
 ]
 
 
 class ClientRequest(Body):
     client_id: ClientId
     client_secret: Annotated[
-        MaybeText, Field(min_length=1, description="Omit (or null) for a public client.")
+        MaybeText,
+        Field(min_length=1, description="Omit (or null) for a public client."),
+        Says(
+            "must be a string without control characters",
+            too_short="must not be empty (omit it for a public client)",
+        ),
     ] = None
     name: MaybeText = None
     # Not `format: regex`: that is ECMA-262's syntax, and these are Python's `re` (a lone "]" is
     # a literal in Python, an error in ECMA-262 Unicode mode).
     redirect_uris: Annotated[
-        Strings,
+        list[Annotated[str, AfterValidator(_compiles)]],
+        Says("must be a list of regular expressions"),
         Field(
             description=(
                 "Regular expressions in Python's `re` syntax, each matched against the whole "
@@ -376,12 +435,16 @@ class ClientRequest(Body):
     default_redirect_uri: MaybeText = None
     scopes: Annotated[
         list[ScopeNames] | ScopeNames,
+        AfterValidator(_scope_names),
         Field(description="Scope names (RFC 6749 §3.3), at most 64."),
-        Says("must be a list of scope names"),
+        Says("must be a list of scope names", bounds="{value} is not a scope name (RFC 6749 §3.3)"),
     ] = ["openid", "AdobeID"]
     grant_types: Annotated[
         list[Literal["authorization_code", "refresh_token", "client_credentials", "implicit"]],
-        Says(f"must be a list of {', '.join(GRANT_TYPES)}"),
+        Says(
+            f"must be a list of {', '.join(GRANT_TYPES)}",
+            bounds=f"{{value}} is not one of {', '.join(GRANT_TYPES)}",
+        ),
     ] = ["authorization_code", "refresh_token"]
     access_token_lifetime: Lifetime = DAY
     refresh_token_lifetime: Lifetime = 14 * DAY
@@ -413,6 +476,47 @@ class Client(Body):
 
 class Clients(Body):
     clients: list[Client]
+
+
+# ---- the configuration file ----------------------------------------------------------------
+
+# Each [[clients]] and [[users]] table is a ClientRequest or UserRequest (parsed one by one, so
+# an error names `clients[1].scopes`); unset settings take MockConfig's defaults.
+Tables = Annotated[list[dict[str, Any]], Field(min_length=1, validate_default=True)]
+Whole = Annotated[int | None, Field(ge=1), Says("must be a positive whole number of entries")]
+Seconds = Annotated[
+    int | None,
+    Field(ge=1, le=MAX_LIFETIME_SECONDS),
+    Says(
+        "must be a positive whole number of seconds",
+        bounds=f"must be a positive whole number of seconds, at most {MAX_LIFETIME_SECONDS} (100 years)",
+    ),
+]
+
+
+class Settings(Body):
+    """A `mock-ims` configuration file (TOML)."""
+
+    clients: Annotated[
+        Tables,
+        Says("must be a list of [[clients]] tables", too_short="at least one [[clients]] table is required"),
+    ] = []
+    users: Annotated[list[dict[str, Any]], Says("must be a list of [[users]] tables")] = []
+    code_lifetime: Seconds = None
+    session_lifetime: Seconds = None
+    login_request_lifetime: Seconds = None
+    auto_login: Annotated[
+        MaybeText, Field(description="An email: every authorize request approved as that user.")
+    ] = None
+    journal_limit: Whole = None
+    retention_seconds: Seconds = None
+    purge_interval_seconds: Seconds = None
+    region: MaybeText = None
+    issuer: Annotated[
+        str | None,
+        Field(pattern=r"^(https?://[^/?#\s]+)?$"),
+        Says("must be a string", bounds="must be a scheme and host, like https://ims.example"),
+    ] = None
 
 
 # ---- tokens --------------------------------------------------------------------------------

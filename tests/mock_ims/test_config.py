@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mock_ims.config import ConfigError, MockConfig, default_config, derive_user_id, load_config
+from mock_ims.config import (
+    ClientConfig,
+    ConfigError,
+    MockConfig,
+    UserConfig,
+    default_config,
+    derive_user_id,
+    load_config,
+)
+from mock_ims.protocol.bodies import ClientRequest, Settings, UserRequest
 
 CLIENT = {"client_id": "partner-app", "client_secret": "s3cret"}
 USER = {"email": "alice@example.com", "password": "alice-pass"}
@@ -78,16 +88,22 @@ def test_a_public_client_has_no_secret() -> None:
     [
         (config_of(clients=[]), "config.clients: at least one [[clients]] table is required"),
         (config_of(users="alice"), "config.users: must be a list of [[users]] tables"),
-        (config_of(colour="red"), "config: unknown key 'colour'"),
-        (config_of(clients=["partner-app"]), "clients[0]: must be a table"),
+        (config_of(colour="red"), "config: unknown field 'colour'; fields: auto_login, clients,"),
+        (
+            config_of(clients=["partner-app"]),
+            "config.clients[0]: must be a list of [[clients]] tables, not a string",
+        ),
         (config_of(clients=[{"client_secret": "x"}]), "clients[0].client_id: is required"),
-        (config_of(clients=[{"client_id": ""}]), "clients[0].client_id: must not be empty"),
-        (config_of(clients=[{"client_id": 7}]), "clients[0].client_id: must be a string, not int"),
+        (config_of(clients=[{"client_id": ""}]), "clients[0].client_id: '' may only hold letters"),
+        (config_of(clients=[{"client_id": 7}]), "clients[0].client_id: must be a string, not a number"),
         (config_of(clients=[{"client_id": "a%2Fb"}]), "clients[0].client_id: 'a%2Fb' may only hold letters"),
         (config_of(clients=[{"client_id": "a b"}]), "clients[0].client_id: 'a b' may only hold letters"),
         (config_of(clients=[{"client_id": "x" * 256}]), "(at most 255)"),
         (config_of(clients=[{**CLIENT, "client_secret": ""}]), "clients[0].client_secret: must not be empty"),
-        (config_of(clients=[{**CLIENT, "secret": "x"}]), "clients[0]: unknown key 'secret'"),
+        (
+            config_of(clients=[{**CLIENT, "secret": "x"}]),
+            "clients[0]: unknown field 'secret'; fields: access_token_lifetime,",
+        ),
         (
             config_of(clients=[{**CLIENT, "redirect_uris": "https://x"}]),
             "clients[0].redirect_uris: must be a list",
@@ -102,7 +118,7 @@ def test_a_public_client_has_no_secret() -> None:
         ),
         (
             config_of(clients=[{**CLIENT, "access_token_lifetime": 10**15}]),
-            "clients[0].access_token_lifetime: must be at most 3153600000 seconds (100 years)",
+            "clients[0].access_token_lifetime: must be a positive whole number of seconds, at most 3153600000",
         ),
         (config_of(journal_limit=0), "config.journal_limit: must be a positive whole number of entries"),
         (
@@ -110,11 +126,17 @@ def test_a_public_client_has_no_secret() -> None:
             "config.retention_seconds: must be a positive whole number of seconds",
         ),
         (config_of(purge_interval_seconds="60"), "config.purge_interval_seconds: must be a positive"),
-        (config_of(clients=[{**CLIENT, "scopes": ["openid", 'bad"scope']}]), "clients[0].scopes:"),
-        (config_of(clients=[{**CLIENT, "scopes": [1]}]), "clients[0].scopes: must be a list of scope names"),
+        (
+            config_of(clients=[{**CLIENT, "scopes": ["openid", 'bad"scope']}]),
+            "clients[0].scopes[1]: 'bad\"scope' is not a scope name",
+        ),
+        (
+            config_of(clients=[{**CLIENT, "scopes": [1]}]),
+            "clients[0].scopes[0]: must be a list of scope names, not a number",
+        ),
         (
             config_of(clients=[{**CLIENT, "grant_types": ["password"]}]),
-            "clients[0].grant_types: 'password' is not one of",
+            "clients[0].grant_types[0]: 'password' is not one of",
         ),
         (
             config_of(clients=[{**CLIENT, "access_token_lifetime": 0}]),
@@ -130,7 +152,7 @@ def test_a_public_client_has_no_secret() -> None:
         ),
         (
             config_of(clients=[{**CLIENT, "name": "a\nb"}]),
-            "clients[0].name: must not contain control characters",
+            "clients[0].name: must be a string without control characters",
         ),
         (config_of(clients=[CLIENT, CLIENT]), "clients[1].client_id: 'partner-app' appears twice"),
         (config_of(users=[{"password": "x"}]), "users[0].email: is required"),
@@ -169,7 +191,9 @@ def test_a_bad_value_is_reported_with_the_key_at_fault(data: dict[str, Any], mes
 def test_a_file_error_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "mock.toml"
     path.write_text('[[clients]]\nclient_id = "x"\ngrant_types = ["nope"]\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"mock\.toml: clients\[0\]\.grant_types: 'nope' is not one of"):
+    with pytest.raises(
+        ConfigError, match=r"mock\.toml: clients\[0\]\.grant_types\[0\]: 'nope' is not one of"
+    ):
         load_config(path)
 
 
@@ -195,3 +219,16 @@ def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
 def test_a_configuration_round_trips_through_its_dict() -> None:
     config = default_config()
     assert MockConfig.from_dict(config.to_dict()) == config
+
+
+def test_the_file_and_the_admin_api_read_clients_and_users_with_one_model() -> None:
+    # mock_ims.protocol.bodies declares what a [[clients]] table and POST /__admin/clients take;
+    # the run-time values carry exactly those fields, so neither can drift from the other.
+    assert set(ClientRequest.model_fields) == {f.name for f in fields(ClientConfig)}
+    assert set(UserRequest.model_fields) == {f.name for f in fields(UserConfig)}
+    assert set(Settings.model_fields) == {f.name for f in fields(MockConfig)} - {"extra"}
+
+
+def test_a_scope_list_is_read_as_the_scope_parser_reads_it() -> None:
+    config = MockConfig.from_dict(config_of(clients=[{**CLIENT, "scopes": "openid AdobeID openid"}]))
+    assert config.default_client.scopes == ("openid", "AdobeID")

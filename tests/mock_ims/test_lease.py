@@ -203,7 +203,7 @@ async def test_lease_calls_leave_the_journal_alone(ims: httpx.AsyncClient) -> No
     [
         (None, "a JSON object body is required"),
         ([], "the body must be a JSON object"),
-        ({}, "holder: required"),
+        ({}, "holder: is required"),
         ({"holder": "   "}, "holder: required"),
         ({"holder": 7}, "holder: required"),
         ({"holder": "x" * 201}, "holder: at most 200 characters"),
