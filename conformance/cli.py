@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.browsing import STEP_TIMEOUT_S
+from conformance.browser.browsing import STEP_TIMEOUT_S
 from conformance.checks import ordered
 from conformance.config import PartnerConfigError, load
 from conformance.runner import DEFAULT_TIMEOUT_S, REPORTS_ROOT, RunOptions, UsageError, new_report_dir, run

@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import Browser
 
 from conformance import probes
-from conformance.browsing import BrowsingRecord
+from conformance.browser.browsing import BrowsingRecord
 from conformance.harness import Harness
 
 Probe = Callable[[Harness, Browser], Any]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conformance.browsing import STEP_TIMEOUT_S
+from conformance.browser.browsing import STEP_TIMEOUT_S
 from conformance.checks import REGISTRY, ordered
 from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.harness import prepare

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from conformance.browser.exposure import scan_browsing
 from conformance.checks.base import Judgement, errored, failed, findings_evidence, note, passed, skipped
-from conformance.exposure import scan_browsing
 from conformance.leaks import Needle
 from conformance.observations import Observations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.browsing import PageVisit
+from conformance.browser.browsing import PageVisit
 from conformance.checks.base import (
     Judgement,
     check,

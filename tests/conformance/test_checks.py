@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.browsing import PageVisit
+from conformance.browser.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.harness import ATTACKER, VICTIM

@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import pytest
 
-from conformance.browsing import BrowserState, BrowsingRecord, NetworkEntry, PageVisit
+from conformance.browser.browsing import BrowserState, BrowsingRecord, NetworkEntry, PageVisit
+from conformance.browser.exposure import scan_browsing
 from conformance.checks import REGISTRY
-from conformance.exposure import scan_browsing
 from conformance.leaks import Secret, needles_for
 from conformance.model import Verdict
 from conformance.observations import Observations
