@@ -59,7 +59,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from conformance.browser.trust import CertificateError, certificates
-from conformance.storage import MAX_BYTES, MAX_FILES
+from conformance.storage.scan import MAX_BYTES, MAX_FILES
 
 # What a Lightroom partner's project may ask IMS for (docs/ims-facts: identity scopes, the
 # Lightroom APIs, creative_sdk). The suite's own client may use all of them, so the mock never

@@ -21,7 +21,7 @@ from conformance.browser.browsing import STEP_TIMEOUT_S, BrowserSession, Browsin
 from conformance.browser.trust import CertificateError, trusted_keys
 from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.partner import PartnerProcess, wait_until_answering
-from conformance.storage import StorageSpec
+from conformance.storage.scan import StorageSpec
 from mock_ims import (
     AdminAPIError,
     ClientConfig,

@@ -16,7 +16,7 @@ from conformance.checks.base import Judgement, journal_evidence, note
 from conformance.harness import Harness
 from conformance.model import CheckResult, Evidence, Verdict
 from conformance.observations import Observations, ProbeFailed
-from conformance.storage import snapshot
+from conformance.storage.scan import snapshot
 from conformance.text import printable
 
 
