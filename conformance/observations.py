@@ -9,7 +9,7 @@ from playwright.sync_api import Browser
 
 from conformance import probes
 from conformance.browser.browsing import BrowsingRecord
-from conformance.harness import Harness
+from conformance.stage.harness import Harness
 
 Probe = Callable[[Harness, Browser], Any]
 

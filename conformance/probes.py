@@ -19,7 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from conformance.browser.browsing import BrokenOff, BrowserSession, Hung, PageVisit
 from conformance.config import Action
-from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
+from conformance.stage.harness import ATTACKER, VICTIM, Harness, TestUser
 
 LOGOUT_FAILED = "logout failed"
 

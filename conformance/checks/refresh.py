@@ -18,10 +18,10 @@ from conformance.checks.base import (
     screenshot_evidence,
     skipped,
 )
-from conformance.harness import TestUser
 from conformance.model import Severity
 from conformance.observations import Observations
 from conformance.probes import LoginRun, RefreshRun, Revisit, shows_user
+from conformance.stage.harness import TestUser
 
 
 def _visit(run: RefreshRun, label: str) -> Revisit | None:

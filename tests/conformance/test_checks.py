@@ -10,10 +10,10 @@ import pytest
 from conformance.browser.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
-from conformance.harness import ATTACKER, VICTIM
 from conformance.model import Verdict
 from conformance.observations import Observations
 from conformance.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
+from conformance.stage.harness import ATTACKER, VICTIM
 from conformance.storage.scan import StorageSpec
 
 GOOD_STATE = "q8Xr0sV2mC1pL9kT4nW7yB3dF6hJ0aZ5uE8iO2gR1tY"

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser
 from conformance.browser.browsing import STEP_TIMEOUT_S, BrowserSession, BrowsingRecord, Hung
 from conformance.browser.trust import CertificateError, trusted_keys
 from conformance.config import PartnerConfig, PartnerConfigError
-from conformance.partner import PartnerProcess, wait_until_answering
+from conformance.stage.partner import PartnerProcess, wait_until_answering
 from conformance.storage.scan import StorageSpec
 from mock_ims import (
     AdminAPIError,
