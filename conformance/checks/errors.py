@@ -12,9 +12,9 @@ from conformance.checks.base import (
     screenshot_evidence,
     skipped,
 )
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import LoginRun, shows_user
 from conformance.model import Severity
-from conformance.observations import Observations
-from conformance.probes import LoginRun, shows_user
 from conformance.stage.harness import VICTIM
 
 

@@ -15,8 +15,8 @@ from conformance.checks.base import (
     warned,
 )
 from conformance.checks.exposed import judge_browsing
+from conformance.journeys.observations import Observations
 from conformance.model import Severity
-from conformance.observations import Observations
 from conformance.storage.leaks import Needle, Secret, needles_for
 
 PROMPT_SECONDS = 30

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from conformance.browser.exposure import scan_browsing
 from conformance.checks.base import Judgement, errored, failed, findings_evidence, note, passed, skipped
-from conformance.observations import Observations
+from conformance.journeys.observations import Observations
 from conformance.storage.leaks import Needle
 
 

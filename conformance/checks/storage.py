@@ -20,8 +20,8 @@ from conformance.checks.base import (
     warned,
 )
 from conformance.checks.exposed import judge_browsing
+from conformance.journeys.observations import Observations
 from conformance.model import Severity
-from conformance.observations import Observations
 from conformance.storage.leaks import Secret, needles_for
 from conformance.storage.scan import StorageSpec, changed, scan, snapshot
 

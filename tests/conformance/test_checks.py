@@ -10,9 +10,9 @@ import pytest
 from conformance.browser.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
 from conformance.model import Verdict
-from conformance.observations import Observations
-from conformance.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
 from conformance.stage.harness import ATTACKER, VICTIM
 from conformance.storage.scan import StorageSpec
 

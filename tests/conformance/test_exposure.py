@@ -14,8 +14,8 @@ import pytest
 from conformance.browser.browsing import BrowserState, BrowsingRecord, NetworkEntry, PageVisit
 from conformance.browser.exposure import scan_browsing
 from conformance.checks import REGISTRY
+from conformance.journeys.observations import Observations
 from conformance.model import Verdict
-from conformance.observations import Observations
 from conformance.storage.leaks import Secret, needles_for
 from tests.helpers import issued
 
