@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserType
 
 from conformance.browser.chromium import launch_args
-from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
+from conformance.run.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin:
