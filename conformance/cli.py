@@ -7,10 +7,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.browsing import STEP_TIMEOUT_S
+from conformance.browser.browsing import STEP_TIMEOUT_S
 from conformance.checks import ordered
 from conformance.config import PartnerConfigError, load
-from conformance.runner import DEFAULT_TIMEOUT_S, REPORTS_ROOT, RunOptions, UsageError, new_report_dir, run
+from conformance.run.runner import (
+    DEFAULT_TIMEOUT_S,
+    REPORTS_ROOT,
+    RunOptions,
+    UsageError,
+    new_report_dir,
+    run,
+)
 from mock_ims import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -58,8 +58,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from conformance.storage import MAX_BYTES, MAX_FILES
-from conformance.trust import CertificateError, certificates
+from conformance.browser.trust import CertificateError, certificates
+from conformance.storage.scan import MAX_BYTES, MAX_FILES
 
 # What a Lightroom partner's project may ask IMS for (docs/ims-facts: identity scopes, the
 # Lightroom APIs, creative_sdk). The suite's own client may use all of them, so the mock never
@@ -170,7 +170,7 @@ class PartnerConfig:
     client: ClientRegistration
     source: Path | None = None
     real_hostnames: bool = False
-    ca_file: Path | None = None  # trusted for an https base_url (conformance.trust)
+    ca_file: Path | None = None  # trusted for an https base_url (conformance.browser.trust)
 
     @property
     def redirect_uri(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.browser import launch_args
+from conformance.browser.chromium import launch_args
 from mock_ims import MockIMS
 from mock_ims.config import MockConfig, default_config
 from mock_ims.serving.app import create_app
@@ -69,7 +69,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """pytest-playwright: launch the Chromium this machine has (see conformance.browser)."""
+    """pytest-playwright: launch the Chromium this machine has (see conformance.browser.chromium)."""
     return {**browser_type_launch_args, **launch_args()}
 
 

@@ -48,12 +48,32 @@ def test_the_house_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
         (
             "mock_ims/protocol/errors.py",
             "from mock_ims.serving import app",
-            "each room imports only the rooms below it",
+            "mock_ims: each room imports only the rooms below it",
         ),
         (
             "mock_ims/state/clock.py",
             "import mock_ims.http.params",
-            "each room imports only the rooms below it",
+            "mock_ims: each room imports only the rooms below it",
+        ),
+        (
+            "conformance/checks/state.py",
+            "from conformance.run import plugin",
+            "conformance: each room imports only the rooms below it",
+        ),
+        (
+            "conformance/reports/html.py",
+            "from conformance.checks import base",
+            "conformance: each room imports only the rooms below it",
+        ),
+        (
+            "conformance/stage/harness.py",
+            "from conformance.journeys import probes",
+            "conformance: each room imports only the rooms below it",
+        ),
+        (
+            "conformance/storage/leaks.py",
+            "import conformance.browser.cookies",
+            "conformance: each room imports only the rooms below it",
         ),
         ("mock_ims/serving/limits.py", "import reference_client.app", "mock_ims imports neither"),
         ("reference_client/config.py", "import mock_ims", "reference_client imports neither"),

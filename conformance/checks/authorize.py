@@ -6,8 +6,8 @@ from typing import Any
 
 from conformance.checks.base import Judgement, check, failed, journal_evidence, passed, warned
 from conformance.config import REQUIRED_SCOPES
+from conformance.journeys.observations import Observations
 from conformance.model import Severity
-from conformance.observations import Observations
 from conformance.scopes import MalformedScope, lenient_scopes, read_scopes
 
 

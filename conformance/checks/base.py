@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.leaks import Finding
 from conformance.model import Evidence, Severity, Verdict
+from conformance.storage.leaks import Finding
 
 
 @dataclass

@@ -12,10 +12,10 @@ from conformance.checks.base import (
     screenshot_evidence,
     skipped,
 )
-from conformance.harness import VICTIM
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import LoginRun, shows_user
 from conformance.model import Severity
-from conformance.observations import Observations
-from conformance.probes import LoginRun, shows_user
+from conformance.stage.harness import VICTIM
 
 
 @check(

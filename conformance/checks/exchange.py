@@ -15,9 +15,9 @@ from conformance.checks.base import (
     warned,
 )
 from conformance.checks.exposed import judge_browsing
-from conformance.leaks import Needle, Secret, needles_for
+from conformance.journeys.observations import Observations
 from conformance.model import Severity
-from conformance.observations import Observations
+from conformance.storage.leaks import Needle, Secret, needles_for
 
 PROMPT_SECONDS = 30
 # Not sec-fetch-mode: Node's built-in fetch (undici) sends `sec-fetch-mode: cors` from a backend.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from conformance.browser.exposure import scan_browsing
 from conformance.checks.base import Judgement, errored, failed, findings_evidence, note, passed, skipped
-from conformance.exposure import scan_browsing
-from conformance.leaks import Needle
-from conformance.observations import Observations
+from conformance.journeys.observations import Observations
+from conformance.storage.leaks import Needle
 
 
 def judge_browsing(obs: Observations, needles: Sequence[Needle], *, one: str, none: str) -> Judgement:

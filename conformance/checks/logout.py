@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from conformance.checks.base import Judgement, check, failed, journal_evidence, passed, skipped, warned
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import LOGOUT_FAILED
 from conformance.model import Severity
-from conformance.observations import Observations
-from conformance.probes import LOGOUT_FAILED
 
 
 @check(

@@ -11,9 +11,9 @@ from conformance.checks.base import (
     screenshot_evidence,
     skipped,
 )
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import shows_user
 from conformance.model import Evidence, Severity
-from conformance.observations import Observations
-from conformance.probes import shows_user
 
 
 @check(

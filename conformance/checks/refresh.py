@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.browsing import PageVisit
+from conformance.browser.browsing import PageVisit
 from conformance.checks.base import (
     Judgement,
     check,
@@ -18,10 +18,10 @@ from conformance.checks.base import (
     screenshot_evidence,
     skipped,
 )
-from conformance.harness import TestUser
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import LoginRun, RefreshRun, Revisit, shows_user
 from conformance.model import Severity
-from conformance.observations import Observations
-from conformance.probes import LoginRun, RefreshRun, Revisit, shows_user
+from conformance.stage.harness import TestUser
 
 
 def _visit(run: RefreshRun, label: str) -> Revisit | None:

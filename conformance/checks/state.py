@@ -21,10 +21,10 @@ from conformance.checks.base import (
     skipped,
     warned,
 )
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import ForgedCallback, LoginRun
 from conformance.masking import mask_location
 from conformance.model import Severity
-from conformance.observations import Observations
-from conformance.probes import ForgedCallback, LoginRun
 
 MIN_BITS = 128
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)

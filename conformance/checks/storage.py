@@ -1,8 +1,8 @@
 """Tokens at rest: only on the backend, and encrypted there.
 
 The mock knows every token it issued to the partner, so the suite searches for those exact values
-and their encodings (conformance.leaks), in the declared storage and the partner's own logs, and in
-what the browser keeps.
+and their encodings (conformance.storage.leaks), in the declared storage and the partner's own
+logs, and in what the browser keeps.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from conformance.checks.base import (
     warned,
 )
 from conformance.checks.exposed import judge_browsing
-from conformance.leaks import Secret, needles_for
+from conformance.journeys.observations import Observations
 from conformance.model import Severity
-from conformance.observations import Observations
-from conformance.storage import StorageSpec, changed, scan, snapshot
+from conformance.storage.leaks import Secret, needles_for
+from conformance.storage.scan import StorageSpec, changed, scan, snapshot
 
 STORED_KINDS = ("access_token", "refresh_token")
 SHOWN_UNSCANNED = 3  # places named in a summary; the evidence lists them all

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserType
 
-from conformance import observations as observations_module
-from conformance.observations import Observations, ProbeFailed
+from conformance.journeys import observations as observations_module
+from conformance.journeys.observations import Observations, ProbeFailed
 
 pytestmark = pytest.mark.browser
 

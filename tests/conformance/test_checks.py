@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from conformance.browsing import PageVisit
+from conformance.browser.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
-from conformance.harness import ATTACKER, VICTIM
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
 from conformance.model import Verdict
-from conformance.observations import Observations
-from conformance.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
-from conformance.storage import StorageSpec
+from conformance.stage.harness import ATTACKER, VICTIM
+from conformance.storage.scan import StorageSpec
 
 GOOD_STATE = "q8Xr0sV2mC1pL9kT4nW7yB3dF6hJ0aZ5uE8iO2gR1tY"
 SCOPE = "openid,AdobeID,lr_partner_apis,offline_access"

@@ -10,7 +10,7 @@ from pathlib import Path
 from conformance.checks import REGISTRY
 from conformance.model import CheckResult, RunReport, Severity, Verdict
 from conformance.reports import summary_table
-from conformance.runner import read_baseline, select
+from conformance.run.runner import read_baseline, select
 from conformance.text import printable
 from mock_ims import MockIMS
 

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from conformance.cookies import decode_cookie, scan_cookies, scan_web_storage
-from conformance.leaks import Finding, Secret, needles_for
+from conformance.browser.cookies import decode_cookie, scan_cookies, scan_web_storage
+from conformance.storage.leaks import Finding, Secret, needles_for
 from tests.helpers import issued
 
 ACCESS = issued.secret("access_token")

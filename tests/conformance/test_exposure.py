@@ -11,12 +11,12 @@ from urllib.parse import quote
 
 import pytest
 
-from conformance.browsing import BrowserState, BrowsingRecord, NetworkEntry, PageVisit
+from conformance.browser.browsing import BrowserState, BrowsingRecord, NetworkEntry, PageVisit
+from conformance.browser.exposure import scan_browsing
 from conformance.checks import REGISTRY
-from conformance.exposure import scan_browsing
-from conformance.leaks import Secret, needles_for
+from conformance.journeys.observations import Observations
 from conformance.model import Verdict
-from conformance.observations import Observations
+from conformance.storage.leaks import Secret, needles_for
 from tests.helpers import issued
 
 TOKEN = issued.secret("access_token")

@@ -10,10 +10,10 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from conformance import harness as harness_module
 from conformance.config import load
-from conformance.harness import Harness, _mock_config, _partner_client, prepare
-from conformance.probes import real_time_afterwards
+from conformance.journeys.probes import real_time_afterwards
+from conformance.stage import harness as harness_module
+from conformance.stage.harness import Harness, _mock_config, _partner_client, prepare
 from mock_ims import MockIMS
 
 

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conformance import compressed
-from conformance.leaks import Finding, Secret, needles_for, scan_bytes, scan_text
+from conformance.storage import compressed
+from conformance.storage.leaks import Finding, Secret, needles_for, scan_bytes, scan_text
 from tests.helpers import issued
 from tests.helpers.flows import tokens_for
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.partner import PartnerError, PartnerProcess, group_members
+from conformance.stage.partner import PartnerError, PartnerProcess, group_members
 
 # A server that ignores SIGTERM and whose worker (another process of its group) ignores it too.
 STUBBORN_SERVER = """

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from conformance.leaks import Finding, Secret, needles_for
-from conformance.storage import ScanResult, StorageSpec, changed, scan, snapshot
+from conformance.storage.leaks import Finding, Secret, needles_for
+from conformance.storage.scan import ScanResult, StorageSpec, changed, scan, snapshot
 from tests.helpers import issued
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from conformance.leaks import STREAM_CHUNK, Secret, StreamScanner, needles_for, scan_bytes
-from conformance.storage import ScanResult, StorageSpec, scan, snapshot
+from conformance.storage.leaks import STREAM_CHUNK, Secret, StreamScanner, needles_for, scan_bytes
+from conformance.storage.scan import ScanResult, StorageSpec, scan, snapshot
 from tests.helpers import issued
 
 ACCESS = issued.secret("access_token")
@@ -42,8 +42,8 @@ def in_a_child(code: str, *, timeout: float) -> dict[str, Any]:
         """
         import json, resource, sys, time
         from pathlib import Path
-        from conformance.storage import StorageSpec, scan
-        from conformance.leaks import Secret, needles_for
+        from conformance.storage.scan import StorageSpec, scan
+        from conformance.storage.leaks import Secret, needles_for
         NEEDLES = needles_for(Secret(label, value) for label, value in json.loads(sys.argv[1]))
         def resident_mb(field):  # VmRSS (now) or VmHWM (the peak since the last reset), Linux only
             status = Path("/proc/self/status")

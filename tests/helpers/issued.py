@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from conformance.leaks import Secret
+from conformance.storage.leaks import Secret
 from mock_ims.protocol.keys import KeySet
 from mock_ims.protocol.tokens import TokenKind, TokenRecord, TokenSigner
 

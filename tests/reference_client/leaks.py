@@ -1,13 +1,14 @@
 """Finding the reference client's tokens at rest, with the judge's own scanner
-(`conformance.leaks`: every encoding, JWT segment and compressed form `storage.encrypted` looks
-for), so the reference client's tests and the conformance suite can never disagree on a leak."""
+(`conformance.storage.leaks`: every encoding, JWT segment and compressed form
+`storage.encrypted` looks for), so the reference client's tests and the conformance suite can
+never disagree on a leak."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from conformance.leaks import Finding, Secret, needles_for, scan_bytes
+from conformance.storage.leaks import Finding, Secret, needles_for, scan_bytes
 
 
 def find_leaks(tokens: Iterable[str], files: Iterable[Path]) -> list[Finding]:

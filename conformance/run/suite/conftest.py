@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserType
 
-from conformance.browser import launch_args
-from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
+from conformance.browser.chromium import launch_args
+from conformance.run.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
 
 
 def _plugin(config: pytest.Config) -> ConformancePlugin:
@@ -24,7 +24,7 @@ def _plugin(config: pytest.Config) -> ConformancePlugin:
 def browser_type_launch_args(
     request: pytest.FixtureRequest, browser_type_launch_args: dict[str, Any]
 ) -> dict[str, Any]:
-    """pytest-playwright's launch options, the Chromium conformance.browser finds, and trust
+    """pytest-playwright's launch options, the Chromium conformance.browser.chromium finds, and trust
     for the certificates of the app (`ca_file`) and the mock's proxy, and for no others."""
     args = {**browser_type_launch_args, **launch_args()}
     args["args"] = [*args.get("args", []), *_plugin(request.config).session.harness.chromium_args()]

@@ -1,10 +1,10 @@
 """What reached the browser: every place a probe's browsing holds, searched for secrets.
 
-`BrowsingRecord`s (conformance.browsing) keep what each browser context saw; this module lays
-them out as places (a URL's query, a request header sent to another origin, a response header,
-a page's HTML, a cookie, an IndexedDB record, ...) and searches each for the needles of the
-tokens or the client secret (conformance.leaks). A place is named without the secret in it:
-a URL is shown without its query and fragment, a header by its name and where it was sent.
+`BrowsingRecord`s (conformance.browser.browsing) keep what each browser context saw; this module
+lays them out as places (a URL's query, a request header sent to another origin, a response
+header, a page's HTML, a cookie, an IndexedDB record, ...) and searches each for the needles of
+the tokens or the client secret (conformance.storage.leaks). A place is named without the secret
+in it: a URL is shown without its query and fragment, a header by its name and where it was sent.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from conformance.browsing import BrowsingRecord, NetworkEntry, origin_of
-from conformance.cookies import scan_cookies, scan_split_cookies, scan_web_storage
-from conformance.leaks import Finding, Needle, scan_bytes
+from conformance.browser.browsing import BrowsingRecord, NetworkEntry, origin_of
+from conformance.browser.cookies import scan_cookies, scan_split_cookies, scan_web_storage
+from conformance.storage.leaks import Finding, Needle, scan_bytes
 
 
 @dataclass

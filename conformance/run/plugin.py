@@ -13,10 +13,10 @@ from playwright.sync_api import Browser
 
 from conformance.checks import REGISTRY
 from conformance.checks.base import Judgement, journal_evidence, note
-from conformance.harness import Harness
+from conformance.journeys.observations import Observations, ProbeFailed
 from conformance.model import CheckResult, Evidence, Verdict
-from conformance.observations import Observations, ProbeFailed
-from conformance.storage import snapshot
+from conformance.stage.harness import Harness
+from conformance.storage.scan import snapshot
 from conformance.text import printable
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from conformance.browser.trust import client_context, untrusted, verification_failure
 from conformance.config import PartnerConfigError
-from conformance.trust import client_context, untrusted, verification_failure
 
 STOP_GRACE_S = 5.0  # SIGTERM to SIGKILL
 REAP_TIMEOUT_S = 5.0  # SIGKILL to "gone"

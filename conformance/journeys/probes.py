@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
-from conformance.browsing import BrokenOff, BrowserSession, Hung, PageVisit
+from conformance.browser.browsing import BrokenOff, BrowserSession, Hung, PageVisit
 from conformance.config import Action
-from conformance.harness import ATTACKER, VICTIM, Harness, TestUser
+from conformance.stage.harness import ATTACKER, VICTIM, Harness, TestUser
 
 LOGOUT_FAILED = "logout failed"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from playwright.sync_api import Browser
 
-from conformance import probes
-from conformance.browsing import BrowsingRecord
-from conformance.harness import Harness
+from conformance.browser.browsing import BrowsingRecord
+from conformance.journeys import probes
+from conformance.stage.harness import Harness
 
 Probe = Callable[[Harness, Browser], Any]
 

@@ -66,7 +66,7 @@ PAGE_TEXT_SCRIPT = """(limit) => {
   return {text: text.slice(0, limit), html: html.slice(0, limit), height: Number.MAX_SAFE_INTEGER};
 }"""
 STORAGE_PROBE_PATH = "/__ims_conformance_storage__"
-STORAGE_SCRIPT = (Path(__file__).parent / "browser_storage.js").read_text("utf-8")
+STORAGE_SCRIPT = (Path(__file__).parent / "storage.js").read_text("utf-8")
 
 
 class Hung(RuntimeError):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from conformance.leaks import Finding, Needle, decode_base64, scan_bytes
+from conformance.storage.leaks import Finding, Needle, decode_base64, scan_bytes
 
 MAX_INFLATED = 4 * 1024 * 1024  # a cookie is at most a few kB; a zlib bomb is not worth reading
 

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser
 
-from conformance.browsing import STEP_TIMEOUT_S, BrowserSession, BrowsingRecord, Hung
+from conformance.browser.browsing import STEP_TIMEOUT_S, BrowserSession, BrowsingRecord, Hung
+from conformance.browser.trust import CertificateError, trusted_keys
 from conformance.config import PartnerConfig, PartnerConfigError
-from conformance.partner import PartnerProcess, wait_until_answering
-from conformance.storage import StorageSpec
-from conformance.trust import CertificateError, trusted_keys
+from conformance.stage.partner import PartnerProcess, wait_until_answering
+from conformance.storage.scan import StorageSpec
 from mock_ims import (
     AdminAPIError,
     ClientConfig,
@@ -89,7 +89,8 @@ class Harness:
     warnings: list[str] = field(default_factory=list)  # about the run itself, shown in every report
     interception: Interception | None = None  # real_hostnames: the proxy the partner goes through
     browsing: list[BrowsingRecord] = field(default_factory=list)  # every browser context, as it closed
-    trusted_keys: list[str] = field(default_factory=list)  # SPKI hashes Chromium accepts (conformance.trust)
+    # The SPKI hashes Chromium accepts (conformance.browser.trust).
+    trusted_keys: list[str] = field(default_factory=list)
     step_timeout: float = STEP_TIMEOUT_S  # seconds the app has to answer one step
     hangs: list[HangRecord] = field(default_factory=list)  # every step the app did not answer
     _leases: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)

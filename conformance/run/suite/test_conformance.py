@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.plugin import ConformanceSession
+from conformance.run.plugin import ConformanceSession
 
 
 def test_check(check_id: str, conformance: ConformanceSession) -> None:

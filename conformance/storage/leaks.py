@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate
 from urllib.parse import quote, quote_plus
 
-from conformance import compressed
+from conformance.storage import compressed
 
 # Anything shorter would match by accident; real tokens are hundreds of characters.
 MIN_SECRET_LENGTH = 8

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.leaks import Finding, Needle, StreamScanner, scan_bytes
+from conformance.storage.leaks import Finding, Needle, StreamScanner, scan_bytes
 
 COMMAND_TIMEOUT_S = 30.0
 MAX_FILE_BYTES = 256 * 1024 * 1024  # more than any partner's storage; guards against /dev/zero-like files

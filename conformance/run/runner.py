@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from conformance.browsing import STEP_TIMEOUT_S
+from conformance.browser.browsing import STEP_TIMEOUT_S
 from conformance.checks import REGISTRY, ordered
 from conformance.config import PartnerConfig, PartnerConfigError
-from conformance.harness import prepare
 from conformance.model import CheckResult, RunReport, Verdict
-from conformance.partner import PartnerError
-from conformance.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
 from conformance.reports import write_html, write_json
-from conformance.stopping import RunStopped, stoppable
+from conformance.run.plugin import PLUGIN_NAME, ConformancePlugin, ConformanceSession
+from conformance.run.stopping import RunStopped, stoppable
+from conformance.stage.harness import prepare
+from conformance.stage.partner import PartnerError
 from conformance.text import printable
 from mock_ims import AdminAPIError, __version__
 

@@ -1,0 +1,1 @@
+"""Driving Chromium and reading what it held: contexts and budgets, cookies, web storage, trust."""

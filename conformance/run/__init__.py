@@ -1,0 +1,1 @@
+"""A run: select the checks, stand the stage up, judge them through pytest, stop on time, report."""
