@@ -122,8 +122,17 @@ class FaultsAPI(_Section):
         self._client.call("DELETE", "/__admin/faults")
 
     def scenario(self, name: str, **options: Any) -> dict[str, Any]:
-        """Play a named scenario: ims-down, token-endpoint-500, refresh-revoked, consent-denied, slow-token."""
+        """Play a named scenario: ims-down, token-endpoint-500, refresh-revoked, consent-denied,
+        slow-token, id-token-tampered."""
         return self._client.call_json("POST", f"/__admin/scenarios/{name}", json=_clean(options))
+
+    def tamper_id_token(
+        self, how: str, *, times: int | None = 1, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """The next `times` ID tokens (of `client_id`'s sign-ins, or anyone's) are wrong in one way:
+        `signature` (a key not in the JWKS), `audience`, `issuer`, `expired` or `nonce`. The
+        journal entry of the answer that carried one shows its claims (`tampered_id_token`)."""
+        return self.scenario("id-token-tampered", how=how, times=times, client_id=client_id)
 
 
 class JournalAPI(_Section):

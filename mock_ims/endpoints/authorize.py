@@ -231,6 +231,8 @@ async def _approve(
             event.issued.append(issued.access.id)
         if issued.id_token is not None:
             answer["id_token"] = issued.id_token
+            if issued.tampered is not None:
+                event.tampered(issued.tampered.fault, issued.tampered.how, issued.id_token)
     if auth.state is not None:
         answer["state"] = auth.state
     response = redirect(with_params(auth.redirect_uri, answer, auth.response_mode))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -228,6 +228,8 @@ _NOT_FRAMING = {
         "[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg])$"
     }
 }
+Tampering = Literal["signature", "audience", "issuer", "expired", "nonce"]
+TAMPERINGS: tuple[str, ...] = get_args(Tampering)
 Times = Annotated[int | None, Field(ge=1), Says("must be a whole number >= 1, or null for every call")]
 DELAY_SAYS = Says(f"must be a number of seconds between 0 and {MAX_DELAY_SECONDS:g}")
 Delay = Annotated[float, Field(ge=0, le=MAX_DELAY_SECONDS), DELAY_SAYS]
@@ -260,14 +262,23 @@ class FaultRequest(Body):
     ] = None
     delay: Annotated[float | None, Field(ge=0, le=MAX_DELAY_SECONDS), DELAY_SAYS] = None
     hang: Annotated[bool, Says("must be true or false")] = False
+    id_token: Annotated[
+        Tampering | None,
+        Field(description="With the endpoint `id_token`: issue the next ID tokens wrong in this way."),
+        Says("must be a string", bounds=f"{{value}} is not one of {', '.join(TAMPERINGS)}"),
+    ] = None
     times: Times = None
     client_id: Name = None
     grant_type: Name = None
 
     @model_validator(mode="after")
     def _has_an_effect(self) -> FaultRequest:
-        if self.status is None and not self.hang and not self.delay:
-            raise ValueError("a fault needs an effect: status (with an optional body), delay, or hang")
+        if (self.endpoint == "id_token") != (self.id_token is not None):
+            raise ValueError("the endpoint id_token and the id_token field go together: one needs the other")
+        if self.status is None and not self.hang and not self.delay and self.id_token is None:
+            raise ValueError(
+                "a fault needs an effect: status (with an optional body), delay, hang or id_token"
+            )
         return self
 
 
@@ -278,6 +289,7 @@ class FaultRule(Body):
     headers: dict[str, str]
     delay: float
     hang: bool
+    id_token: Tampering | None
     times: int | None
     client_id: str | None
     grant_type: str | None
@@ -296,6 +308,11 @@ class ScenarioOptions(Body):
     grant_type: Name = None
     user: Annotated[str, Field(description="A user's id or email (refresh-revoked)."), STRING] = ""
     delay: Delay = 5
+    how: Annotated[
+        Tampering | None,
+        Field(description="How the ID token is wrong (id-token-tampered)."),
+        Says("must be a string", bounds=f"{{value}} is not one of {', '.join(TAMPERINGS)}"),
+    ] = None
 
 
 class Scenario(Body):
@@ -746,6 +763,12 @@ class Stats(Body):
     process: Process
 
 
+class TamperedIdToken(Body):
+    how: Tampering
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
 class JournalEntry(Body):
     seq: int
     time: Annotated[str, Field(description="Mock-clock time, ISO 8601.")]
@@ -776,7 +799,11 @@ class JournalEntry(Body):
     consumed: str | None
     revoked: list[str]
     location: str | None
-    fault: str | None
+    fault: Annotated[str | None, Field(description="The id of the fault rule that shaped this answer.")]
+    tampered_id_token: Annotated[
+        TamperedIdToken | None,
+        Field(description="An ID token issued wrong on purpose (the `id-token-tampered` scenario)."),
+    ]
     pid: Annotated[int, Field(description="The worker process that answered.")]
 
 

@@ -7,6 +7,7 @@ three so partners can verify every token it issues.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,13 @@ class KeySet:
 
 def _new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def foreign_key() -> rsa.RSAPrivateKey:
+    """A key that no key set of this mock publishes: what a forged ID token is signed with
+    (generated once per process, on first use: about 50 ms)."""
+    return _new_key()
 
 
 def _load(path: Path) -> rsa.RSAPrivateKey:

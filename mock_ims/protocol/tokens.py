@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from mock_ims.protocol import jws
-from mock_ims.protocol.keys import ACCESS_KID, ID_TOKEN_KID, REFRESH_KID, KeySet
+from mock_ims.protocol.keys import ACCESS_KID, ID_TOKEN_KID, REFRESH_KID, KeySet, foreign_key
 from mock_ims.store.base import copy_doc
 
 AUTHORITY = "ims-na1"  # the `as` claim of production IMS tokens
@@ -41,6 +41,10 @@ _HEADERS: dict[str, dict[str, str]] = {  # by TokenKind (a str): a record's kind
     },
 }
 _ID_TOKEN_HEADER = {"alg": "RS256", "kid": ID_TOKEN_KID, "typ": "JWT"}
+# What a wrong ID token claims instead (the `id-token-tampered` scenario; the ways are
+# `bodies.TAMPERINGS`, each one a relying party must catch: OIDC Core §3.1.3.7).
+FOREIGN_AUDIENCE = "mock-ims-another-client"
+FOREIGN_ISSUER = "https://another-issuer.mock-ims.invalid"
 
 
 @dataclass
@@ -157,7 +161,11 @@ class TokenSigner:
         access_token: str | None,
         profile: dict[str, Any],
         sid: str | None,
+        tamper: str | None = None,
     ) -> str:
+        """An OIDC Core §2 ID token; with `tamper` (one of `bodies.TAMPERINGS`), wrong in that one way:
+        signed by a key not in the JWKS (under the right `kid`), for another audience, from
+        another issuer, expired an hour ago, or with a nonce the client never sent."""
         now = now_ms // 1000
         claims: dict[str, Any] = {
             "iss": issuer,
@@ -175,7 +183,16 @@ class TokenSigner:
             claims["sid"] = sid
         claims.update(profile)
         claims["mock"] = True
-        return jws.sign(_ID_TOKEN_HEADER, claims, self._private[ID_TOKEN_KID])
+        if tamper == "audience":
+            claims["aud"] = FOREIGN_AUDIENCE
+        elif tamper == "issuer":
+            claims["iss"] = FOREIGN_ISSUER
+        elif tamper == "expired":
+            claims.update(iat=now - lifetime_s - 3600, auth_time=now - lifetime_s - 3600, exp=now - 3600)
+        elif tamper == "nonce":
+            claims["nonce"] = f"not-the-nonce-sent-{uuid.uuid4().hex}"
+        key = foreign_key() if tamper == "signature" else self._private[ID_TOKEN_KID]
+        return jws.sign(_ID_TOKEN_HEADER, claims, key)
 
     def verify(self, raw: str) -> dict[str, Any]:
         """Claims of a token signed by one of our keys; `jws.JWSError` otherwise."""

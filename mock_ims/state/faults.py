@@ -40,6 +40,9 @@ ENDPOINTS = (
     "lightroom.account",
     "lightroom.catalog",
 )
+# Not endpoints but steps inside one, which "*" does not reach: the consent an authorize request
+# asks for, and the ID token a token answer carries.
+PSEUDO_ENDPOINTS = ("consent", "id_token")
 
 
 class FaultError(ValueError):
@@ -54,6 +57,7 @@ class FaultRule:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hang: bool = False
+    id_token: str | None = None  # for the `id_token` pseudo-endpoint: how the ID token is wrong
     times: int | None = None  # calls left; None: every call until removed
     client_id: str | None = None
     grant_type: str | None = None
@@ -63,7 +67,7 @@ class FaultRule:
 
     def matches(self, endpoint: str, client_id: str | None, grant_type: str | None) -> bool:
         if self.endpoint == "*":
-            if "." in endpoint or endpoint == "consent":
+            if "." in endpoint or endpoint in PSEUDO_ENDPOINTS:
                 return False  # "*" is every IMS endpoint, not Lightroom or pseudo-endpoints
         elif not fnmatch.fnmatchcase(endpoint, self.endpoint):
             return False

@@ -14,11 +14,20 @@ from mock_ims.state.context import Context
 ID_TOKEN_LIFETIME = 86_400
 
 
+@dataclass(frozen=True)
+class Tampered:
+    """An ID token issued wrong on purpose: by which fault rule, and how."""
+
+    fault: str
+    how: str
+
+
 @dataclass
 class IssuedTokens:
     access: TokenRecord
     refresh: TokenRecord | None
     id_token: str | None
+    tampered: Tampered | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -168,8 +177,11 @@ async def issue_tokens(
     )
     access.raw = ctx.signer.sign(access, technical=user is None, extra_claims=extra_claims)
     await ctx.ledger.add(access, *([refresh] if refresh is not None else []))
-    id_token = None
+    id_token = tampered = None
     if with_id_token and user is not None:
+        rule = await ctx.faults.take("id_token", client.client_id, None)
+        if rule is not None and rule.id_token is not None:
+            tampered = Tampered(rule.id, rule.id_token)
         id_token = ctx.signer.id_token(
             issuer=grant.issuer,
             client_id=client.client_id,
@@ -180,8 +192,9 @@ async def issue_tokens(
             access_token=access.raw,
             profile=profiles.id_token_claims(user, scopes),
             sid=grant.sid,
+            tamper=tampered.how if tampered else None,
         )
-    return IssuedTokens(access, refresh, id_token)
+    return IssuedTokens(access, refresh, id_token, tampered)
 
 
 # Token endpoint versions whose `expires_in` is in milliseconds (docs/ims-facts.md §3: v3 answers in

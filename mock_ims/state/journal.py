@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mock_ims.protocol import jws
 from mock_ims.state.clock import real_ms, to_iso
@@ -93,12 +94,20 @@ class Event:
     revoked: list[str] = field(default_factory=list)
     location: str | None = None  # a redirect's target, masked
     fault: str | None = None
+    # An ID token issued wrong on purpose: how, and its header and claims (the journal keeps no
+    # token, but this one's claims are the evidence a judge shows).
+    tampered_id_token: dict[str, Any] | None = None
 
     def refuse(self, error: str | None, reason: str) -> None:
         if self.outcome != FAULT:  # an injected refusal stays a fault
             self.outcome = REFUSED
         self.error = error
         self.reason = reason
+
+    def tampered(self, fault: str, how: str, id_token: str) -> None:
+        header, claims = jws.unverified(id_token)
+        self.fault = fault
+        self.tampered_id_token = {"how": how, "header": header, "claims": claims}
 
     def note(self, leniency: str) -> None:
         if leniency not in self.notes:
@@ -130,6 +139,7 @@ class Event:
             "revoked": self.revoked,
             "location": self.location,
             "fault": self.fault,
+            "tampered_id_token": self.tampered_id_token,
             "pid": _PID[0],
         }
 

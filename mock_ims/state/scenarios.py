@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mock_ims.protocol.bodies import TAMPERINGS
 from mock_ims.state.context import Context
 from mock_ims.state.faults import FaultError, FaultRule
 
@@ -114,6 +115,21 @@ async def refresh_revoked(ctx: Context, options: dict[str, Any]) -> dict[str, An
     return {"revoked": revoked}
 
 
+async def id_token_tampered(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    how = options.get("how")
+    if how not in TAMPERINGS:
+        raise FaultError(f"how: required, one of {', '.join(TAMPERINGS)}")
+    fault = await _add(
+        ctx,
+        "id-token-tampered",
+        endpoint="id_token",
+        id_token=how,
+        times=_times(options, 1),
+        client_id=_client(options),
+    )
+    return {"faults": [fault]}
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -146,6 +162,13 @@ SCENARIOS: dict[str, Scenario] = {
             "The token endpoint waits `delay` seconds (default 5) before answering normally.",
             ("delay", "times", "client_id"),
             slow_token,
+        ),
+        Scenario(
+            "id-token-tampered",
+            "The next ID token (times, default 1) is wrong in one way (`how`): signature, audience, "
+            "issuer, expired or nonce; a client must refuse it (OIDC Core §3.1.3.7).",
+            ("how", "times", "client_id"),
+            id_token_tampered,
         ),
     )
 }

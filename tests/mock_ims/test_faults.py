@@ -172,6 +172,7 @@ def test_scenarios_are_listed_with_their_options(ims: MockIMS) -> None:
         "refresh-revoked",
         "consent-denied",
         "slow-token",
+        "id-token-tampered",
     }
 
 
@@ -179,3 +180,10 @@ def test_an_unknown_scenario_is_a_404(ims: MockIMS) -> None:
     with pytest.raises(AdminAPIError) as error:
         ims.faults.scenario("meteor-strike")
     assert error.value.status == 404
+
+
+def test_the_python_handle_tampers_with_the_next_id_token(ims: MockIMS) -> None:
+    played = ims.faults.tamper_id_token("expired", client_id=CLIENT_ID)
+    (rule,) = ims.faults.list()
+    assert rule["id"] == played["faults"][0]["id"]
+    assert (rule["endpoint"], rule["id_token"], rule["times"]) == ("id_token", "expired", 1)

@@ -54,6 +54,8 @@ async def traded(
     """The answer to a code or refresh token traded for `issued`, after a last look for a replay
     (`replayed`: the revocation reason then)."""
     event.issued.extend(issued.ids)
+    if issued.tampered is not None and issued.id_token is not None:
+        event.tampered(issued.tampered.fault, issued.tampered.how, issued.id_token)
     # A replay racing this request may have swept the family before these tokens existed.
     event.revoked = await ctx.ledger.sweep_if_replayed(record, grant.now_ms, replayed)
     if event.revoked:
