@@ -16,6 +16,7 @@ import httpx
 from reference_client.clock import Clock, SystemClock
 from reference_client.config import Settings
 from reference_client.database import Database
+from reference_client.idtoken import IdTokenValidator
 from reference_client.ims import IMSClient
 from reference_client.keyring import KeyRing, open_keys
 from reference_client.lightroom import LightroomClient
@@ -51,6 +52,7 @@ class Components:
     ims: IMSClient
     lightroom: LightroomClient
     tokens: TokenManager
+    id_tokens: IdTokenValidator
 
     @classmethod
     def build(
@@ -68,6 +70,7 @@ class Components:
         ims: IMSClient | None = None,
         lightroom: LightroomClient | None = None,
         tokens: TokenManager | None = None,
+        id_tokens: IdTokenValidator | None = None,
     ) -> Components:
         """The standard collaborators, except those given. Ownership of `http` and `database`
         passes to the components: `aclose` closes them."""
@@ -86,6 +89,7 @@ class Components:
         ims = ims or IMSClient(settings, http, clock)
         lightroom = lightroom or LightroomClient(settings, http)
         tokens = tokens or TokenManager(token_store, ims, clock)
+        id_tokens = id_tokens or IdTokenValidator(ims)
         return cls(
             settings,
             clock,
@@ -99,6 +103,7 @@ class Components:
             ims,
             lightroom,
             tokens,
+            id_tokens,
         )
 
     async def aclose(self) -> None:

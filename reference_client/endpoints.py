@@ -30,7 +30,6 @@ from reference_client.errors import (
     ServiceUnavailable,
     TokenExchangeFailed,
 )
-from reference_client.idtoken import validate_id_token
 from reference_client.ims import IMSRefused
 from reference_client.sessions import Session
 from reference_client.state import StateProblem, StateRejected
@@ -133,7 +132,7 @@ async def callback(request: Request) -> Response:
     try:
         if not isinstance(id_token, str) or not id_token:
             raise IdTokenRejected("Adobe sent no ID token, so the sign-in cannot be verified.")
-        identity = await validate_id_token(c.ims, id_token, nonce=pending.nonce)
+        identity = await c.id_tokens.validate(id_token, nonce=pending.nonce)
     except IdTokenRejected:
         await c.tokens.revoke(tokens)  # tokens of a sign-in we do not trust are not kept
         raise

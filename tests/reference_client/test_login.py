@@ -18,7 +18,6 @@ import pytest
 from mock_ims.protocol.keys import ID_TOKEN_KID
 from mock_ims.state.context import Context
 from reference_client.errors import IdTokenRejected
-from reference_client.idtoken import validate_id_token
 from reference_client.sessions import SessionStore
 from reference_client.state import STATE_LIFETIME_S
 from tests.helpers.flows import CLIENT_ID
@@ -276,13 +275,13 @@ def id_token(rc: InProcess, **changes: Any) -> str:
 
 
 async def test_a_valid_id_token_names_the_user(rc: InProcess) -> None:
-    identity = await validate_id_token(rc.components.ims, id_token(rc, email="a@example.com"), nonce="n-1")
+    identity = await rc.components.id_tokens.validate(id_token(rc, email="a@example.com"), nonce="n-1")
     assert identity.user_id == "someone@AdobeID"
     assert identity.email == "a@example.com"
 
 
 async def test_an_id_token_whose_issuer_is_the_discovered_one_plus_ims_is_accepted(rc: InProcess) -> None:
-    identity = await validate_id_token(rc.components.ims, id_token(rc, iss=f"{MOCK_URL}/ims"), nonce="n-1")
+    identity = await rc.components.id_tokens.validate(id_token(rc, iss=f"{MOCK_URL}/ims"), nonce="n-1")
     assert identity.user_id == "someone@AdobeID"
 
 
@@ -303,7 +302,7 @@ async def test_an_id_token_failing_a_check_is_rejected(
     rc: InProcess, changes: dict[str, Any], says: str
 ) -> None:
     with pytest.raises(IdTokenRejected, match=says):
-        await validate_id_token(rc.components.ims, id_token(rc, **changes), nonce="n-1")
+        await rc.components.id_tokens.validate(id_token(rc, **changes), nonce="n-1")
 
 
 async def test_an_id_token_signed_by_another_key_is_rejected(rc: InProcess) -> None:
@@ -324,7 +323,7 @@ async def test_an_id_token_signed_by_another_key_is_rejected(rc: InProcess) -> N
         headers={"kid": ID_TOKEN_KID},
     )
     with pytest.raises(IdTokenRejected, match="Signature"):
-        await validate_id_token(rc.components.ims, forged, nonce="n-1")
+        await rc.components.id_tokens.validate(forged, nonce="n-1")
 
 
 async def test_an_unsigned_id_token_is_rejected(rc: InProcess) -> None:
@@ -332,10 +331,10 @@ async def test_an_unsigned_id_token_is_rejected(rc: InProcess) -> None:
         {"iss": MOCK_URL, "sub": "x", "aud": CLIENT_ID, "nonce": "n-1"}, None, algorithm="none"
     )
     with pytest.raises(IdTokenRejected, match="not RS256"):
-        await validate_id_token(rc.components.ims, unsigned, nonce="n-1")
+        await rc.components.id_tokens.validate(unsigned, nonce="n-1")
 
 
 async def test_the_signing_keys_come_from_the_jwks_named_by_discovery(rc: InProcess) -> None:
-    await validate_id_token(rc.components.ims, id_token(rc), nonce="n-1")
+    await rc.components.id_tokens.validate(id_token(rc), nonce="n-1")
     endpoints = [e["endpoint"] for e in await rc.journal()]
     assert endpoints == ["discovery", "keys"]

@@ -26,7 +26,7 @@ def standard(settings: Settings) -> Components:
 
 def with_ims(parts: Components, ims: IMSClient) -> Components:
     """`ims` replaces the IMS client everywhere it is used."""
-    parts.ims = parts.tokens.ims = ims
+    parts.ims = parts.tokens.ims = parts.id_tokens.ims = ims
     return parts
 
 
