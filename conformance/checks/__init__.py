@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from conformance.checks import authorize, errors, exchange, logout, profile, refresh, state, storage
+from conformance.checks import authorize, errors, exchange, idtoken, logout, profile, refresh, state, storage
 from conformance.checks.base import REGISTRY, Check, Judgement
 
 __all__ = ["REGISTRY", "Check", "Judgement", "ordered"]
 
-del authorize, errors, exchange, logout, profile, refresh, state, storage
+del authorize, errors, exchange, idtoken, logout, profile, refresh, state, storage
 
 # The order of the original design, except that the storage and browser checks come last.
 FIRST = (
@@ -26,6 +26,11 @@ FIRST = (
     "pkce.s256",
     "profile.shown",
     "profile.bearer",
+    "idtoken.signature",
+    "idtoken.audience",
+    "idtoken.issuer",
+    "idtoken.expiry",
+    "idtoken.nonce",
     "error.access-denied",
     "error.token-endpoint",
     "refresh.on-expiry",

@@ -97,6 +97,7 @@ JOURNAL_FIELDS = (
     "issued",
     "consumed",
     "revoked",
+    "fault",
 )
 
 

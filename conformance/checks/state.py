@@ -136,7 +136,7 @@ def _judge_forged(obs: Observations, result: ForgedCallback, what: str) -> Judge
             seen=f"{len(result.redeemed)} token request(s) for the attacker's code",
             evidence=evidence,
         )
-    if result.shows_attacker(_ims_url(obs)):
+    if result.shows_attacker(obs.ims_url()):
         return failed(
             f"after a callback with {what}, the browser is signed in as the attacker", evidence=evidence
         )
@@ -165,10 +165,6 @@ def _never_redeems(obs: Observations) -> Judgement | None:
         "the partner redeemed no code in a normal sign-in either, so not redeeming this one proves "
         "nothing (see code.exchange)"
     )
-
-
-def _ims_url(obs: Observations) -> str:
-    return obs.harness.ims_url if obs.harness else str(obs.extra.get("ims_url", ""))
 
 
 @check(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,10 @@ PROBES: dict[str, Probe] = {
     "refresh-revoked": probes.revoked_refresh,
     "logout": probes.logout,
     "signed-in": probes.signed_in,
+    **{
+        f"idtoken-{how}": functools.partial(probes.tampered_id_token, how=how)
+        for how in ("signature", "audience", "issuer", "expired", "nonce")
+    },
 }
 
 
@@ -109,6 +114,10 @@ class Observations:
         if process is None or process.returncode is None:
             return None
         return f"the app exited with status {process.returncode}"
+
+    def ims_url(self) -> str:
+        """The mock's URL as the browser reaches it (prefilled: `extra["ims_url"]`)."""
+        return self.harness.ims_url if self.harness is not None else str(self.extra.get("ims_url", ""))
 
     def has(self, name: str) -> bool:
         return name in self._results

@@ -339,16 +339,27 @@ def denied_login(harness: Harness, browser: Browser) -> LoginRun:
     return run
 
 
-def token_endpoint_failure(harness: Harness, browser: Browser) -> LoginRun:
-    played = harness.ims.faults.scenario("token-endpoint-500", client_id=harness.client_id, times=1)
+def login_under(harness: Harness, browser: Browser, name: str, scenario: str, **options: Any) -> LoginRun:
+    """A sign-in with a mock scenario played once for the partner's client just before it (and
+    removed after it, if the sign-in never reached it)."""
+    played = harness.ims.faults.scenario(scenario, client_id=harness.client_id, times=1, **options)
     try:
-        run, session = login(harness, browser, "token-endpoint-500")
+        run, session = login(harness, browser, name)
     finally:
         for fault in played.get("faults", []):
             with contextlib.suppress(Exception):
                 harness.ims.faults.remove(fault["id"])
     run.trace = session.close()
     return run
+
+
+def token_endpoint_failure(harness: Harness, browser: Browser) -> LoginRun:
+    return login_under(harness, browser, "token-endpoint-500", "token-endpoint-500")
+
+
+def tampered_id_token(harness: Harness, browser: Browser, how: str) -> LoginRun:
+    """A sign-in whose ID token the mock issues wrong in one way (`how`)."""
+    return login_under(harness, browser, f"idtoken-{how}", "id-token-tampered", how=how)
 
 
 # ---- refresh -------------------------------------------------------------------------------

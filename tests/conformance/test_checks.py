@@ -122,6 +122,10 @@ EMPTY = {
     "refresh": RefreshRun(nothing_seen("refresh")),
     "refresh_revoked": (nothing_seen("refresh-revoked"), None),
     "logout": (nothing_seen("logout"), [], None),
+    **{
+        f"idtoken_{how}": nothing_seen(f"idtoken-{how}")
+        for how in ("signature", "audience", "issuer", "expired", "nonce")
+    },
 }
 
 
@@ -550,3 +554,65 @@ def test_a_refresh_probe_whose_pages_did_not_load_cannot_pass_no_storm() -> None
         "http://127.0.0.1:8000/profile", None, "", error="net::ERR_CONNECTION_REFUSED"
     )
     assert judge("refresh.no-storm", refresh=run) is Verdict.SKIP
+
+
+# ---- the ID token ---------------------------------------------------------------------------
+
+TAMPERED = {
+    "how": "audience",
+    "header": {"kid": "ims_na1-key-1"},
+    "claims": {"aud": "mock-ims-another-client"},
+}
+
+
+def tampered_login(*after: dict[str, Any], shown: bool, auth: dict[str, Any] | None = None) -> LoginRun:
+    """A sign-in whose token answer (seq 3) carried a tampered ID token, then `after` (seq 4...)."""
+    tampered = token_entry(seq=3, tampered_id_token=TAMPERED, fault="rule-1")
+    later = [{"seq": 4 + i, "notes": [], **entry} for i, entry in enumerate(after)]
+    shown_page = page() if shown else page("Sign-in failed: the ID token is not for this app", status=400)
+    return login_run(auth=auth, tokens=[tampered, *later], landing=shown_page, profile=shown_page)
+
+
+def idtoken_verdict(run: LoginRun, check_id: str = "idtoken.audience") -> Verdict:
+    how = {"idtoken.audience": "audience", "idtoken.nonce": "nonce"}[check_id]
+    return judge(check_id, **{f"idtoken_{how}": run})
+
+
+def test_an_app_that_refuses_the_tampered_sign_in_passes() -> None:
+    assert idtoken_verdict(tampered_login(shown=False)) is Verdict.PASS
+
+
+def test_an_app_that_shows_the_user_after_a_tampered_id_token_is_warned() -> None:
+    assert idtoken_verdict(tampered_login(shown=True)) is Verdict.WARN
+
+
+def test_an_app_that_uses_the_tampered_sign_ins_access_token_is_warned_whatever_it_shows() -> None:
+    profile_call = {"endpoint": "profile", "consumed": "at-1", "outcome": "ok"}
+    assert idtoken_verdict(tampered_login(profile_call, shown=False)) is Verdict.WARN
+
+
+def test_revoking_the_tampered_sign_ins_tokens_is_not_using_them() -> None:
+    revoked = {"endpoint": "revoke", "consumed": "at-1", "outcome": "ok"}
+    assert idtoken_verdict(tampered_login(revoked, shown=False)) is Verdict.PASS
+
+
+def test_a_new_sign_in_after_refusing_the_tampered_one_passes_though_the_user_ends_signed_in() -> None:
+    # IMS answers a signed-in browser's authorize at once: the new sign-in gets an honest ID token.
+    honest = token_entry(consumed="code-2", issued=["at-2", "rt-2"])
+    assert idtoken_verdict(tampered_login(honest, shown=True)) is Verdict.PASS
+
+
+def test_no_openid_scope_means_no_id_token_to_judge() -> None:
+    run = tampered_login(shown=True, auth=authorize(scope="AdobeID,lr_partner_apis"))
+    assert idtoken_verdict(run) is Verdict.SKIP
+
+
+def test_an_app_that_sends_no_nonce_skips_the_nonce_check_only() -> None:
+    run = tampered_login(shown=True, auth=authorize())  # the default authorize request has no nonce
+    assert idtoken_verdict(run, "idtoken.nonce") is Verdict.SKIP
+    with_nonce = tampered_login(shown=True, auth=authorize(nonce="n-1"))
+    assert idtoken_verdict(with_nonce, "idtoken.nonce") is Verdict.WARN
+
+
+def test_a_sign_in_without_a_tampered_id_token_is_skipped() -> None:
+    assert idtoken_verdict(login_run()) is Verdict.SKIP

@@ -27,13 +27,15 @@ from typing import Any
 import pytest
 
 from tests.conformance.test_partner_process import alive
-from tests.helpers.conformance_runs import SuiteRun, run_conformance
+from tests.helpers.conformance_runs import ID_TOKEN_IGNORED, SuiteRun, run_conformance
 
 pytestmark = pytest.mark.browser
 APP = Path(__file__).parent / "partners" / "misbehaving"
 MODES = ("hang-protected", "cut-body", "huge-page", "exit-after-signin", "ignore-sigterm")
 BOUND_S = {
-    "hang-protected": 150,
+    # Every sign-in hangs once for the step timeout (10 s): 13 probes sign in (81 s alone before
+    # the five ID token probes; 150 s with them, while two other runs share the machine).
+    "hang-protected": 240,
     "cut-body": 90,
     "huge-page": 180,
     "exit-after-signin": 30,
@@ -70,7 +72,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Futur
 @pytest.mark.parametrize("mode", MODES)
 def test_each_run_ends_within_its_bound_with_a_report(judged: dict[str, Future[Judged]], mode: str) -> None:
     outcome = judged[mode].result()
-    assert outcome.seconds < BOUND_S[mode], outcome.run.output()[-2000:]
+    assert outcome.seconds < BOUND_S[mode], f"{outcome.seconds:.0f} s\n{outcome.run.output()[-2000:]}"
     assert outcome.run.verdicts, outcome.run.output()[-2000:]  # results.json was written
     assert (outcome.run.report / "report.html").is_file()
     assert "Traceback" not in outcome.run.output()
@@ -124,7 +126,8 @@ def test_an_app_that_exits_makes_every_later_probe_an_error_with_its_status(
 def test_an_app_that_ignores_sigterm_leaves_no_process_behind(judged: dict[str, Future[Judged]]) -> None:
     outcome = judged["ignore-sigterm"].result()
     not_passed = {k: v for k, v in outcome.run.verdicts.items() if v != "PASS"}
-    assert set(not_passed) <= {"storage.written", "storage.encrypted"}, not_passed  # it declares no storage
+    # It declares no storage, and takes the user from userinfo without validating the ID token.
+    assert set(not_passed) <= {"storage.written", "storage.encrypted", *ID_TOKEN_IGNORED}, not_passed
     worker = int((outcome.run.report / "partner-work" / "worker.pid").read_text().strip())
     assert not alive(worker)
 

@@ -23,16 +23,18 @@ from pathlib import Path
 import pytest
 
 from conformance.checks import REGISTRY
-from tests.helpers.conformance_runs import SuiteRun, run_conformance
+from tests.helpers.conformance_runs import ID_TOKEN_IGNORED, SuiteRun, run_conformance
 
 pytestmark = pytest.mark.browser
 PARTNERS = Path(__file__).parent / "partners"
 
+# None of these apps validates the ID token (ID_TOKEN_IGNORED).
 # app -> every verdict that is not PASS, exactly.
 EXPECTED: dict[str, dict[str, str]] = {
-    "flask_careful": {},
+    "flask_careful": ID_TOKEN_IGNORED,
     "express_hurried": {
         "pkce.s256": "WARN",
+        **ID_TOKEN_IGNORED,
         "refresh.on-expiry": "SKIP",
         "refresh.rotation": "SKIP",
         "refresh.no-storm": "SKIP",
@@ -41,7 +43,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "storage.encrypted": "FAIL",
         "browser.no-tokens": "FAIL",
     },
-    "starlette_leaky": {"storage.encrypted": "FAIL", "browser.no-tokens": "FAIL"},
+    "starlette_leaky": {**ID_TOKEN_IGNORED, "storage.encrypted": "FAIL", "browser.no-tokens": "FAIL"},
 }
 
 # app -> (check, a place its evidence must name): each flaw caught where it is, not by accident.

@@ -53,6 +53,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "secret-in-query": {"secret.not-in-url": "WARN"},
     "profile-hidden": {"profile.shown": "FAIL"},
     "profile-token-in-query": {"profile.bearer": "FAIL"},
+    "id-token-unsigned": {"idtoken.signature": "WARN"},
+    "id-token-any-audience": {"idtoken.audience": "WARN"},
+    "id-token-any-issuer": {"idtoken.issuer": "WARN"},
+    "id-token-expired-accepted": {"idtoken.expiry": "WARN"},
+    "id-token-nonce-ignored": {"idtoken.nonce": "WARN"},
     "access-denied-crash": {"error.access-denied": "FAIL"},
     "token-endpoint-crash": {"error.token-endpoint": "FAIL"},
     # A partner that never refreshes has no refresh to rotate, count, or see refused: SKIP, not

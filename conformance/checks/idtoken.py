@@ -1,0 +1,148 @@
+"""The ID token: the partner refuses one that is wrong (OIDC Core §3.1.3.7).
+
+For each check the mock issues one sign-in's ID token wrong in exactly one way (the
+`id-token-tampered` scenario), and the judge looks at what the partner did with that sign-in:
+
+- it *trusted* it when it used the sign-in's tokens (a profile, userinfo or Lightroom call, or a
+  refresh, with the access or refresh token of that answer), or when its pages then show the
+  user and no other sign-in happened;
+- it *refused* it when its page loaded and does not show the user, or when it started a new
+  sign-in (which IMS answers at once for a signed-in browser, with an honest ID token) without
+  using the tampered one's tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.checks.base import (
+    Judgement,
+    check,
+    errored,
+    journal_evidence,
+    missed,
+    note,
+    passed,
+    screenshot_evidence,
+    skipped,
+)
+from conformance.journeys.observations import Observations
+from conformance.journeys.probes import LoginRun, shows_user
+from conformance.model import Severity
+from conformance.scopes import lenient_scopes
+
+# A token presented here is a token used; revoking one (or signing out with it) is refusing it.
+NOT_A_USE = frozenset({"revoke", "logout"})
+SEVERITY = Severity.RECOMMENDED
+
+
+@dataclass(frozen=True)
+class Tampering:
+    how: str  # the scenario's `how`
+    check_id: str
+    flaw: str  # "an ID token <flaw>"
+    rule: str  # the paragraph of OIDC Core §3.1.3.7
+
+
+TAMPERINGS = (
+    Tampering("signature", "idtoken.signature", "signed by a key IMS does not publish", "¶6: verify the signature with the issuer's keys (its JWKS)"),
+    Tampering("audience", "idtoken.audience", "issued to another client (aud)", "¶3: aud must contain this client's id"),
+    Tampering("issuer", "idtoken.issuer", "from another issuer (iss)", "¶2: iss must be the issuer discovery names"),
+    Tampering("expired", "idtoken.expiry", "that expired an hour before (exp)", "¶9: the current time must be before exp"),
+    Tampering("nonce", "idtoken.nonce", "carrying a nonce this sign-in never sent", "¶11: nonce must be the one the authorization request sent"),
+)  # fmt: skip
+
+
+def _signed_in_pages(run: LoginRun, ims_url: str) -> list[str]:
+    # The mock's own login page lists every test user: a page there proves nothing.
+    pages = [
+        p for p in (run.landing, run.profile) if p is not None and not (ims_url and p.url.startswith(ims_url))
+    ]
+    return [p.url for p in pages if shows_user(p, run.user)]
+
+
+def _judge(obs: Observations, tampering: Tampering) -> Judgement:
+    run: LoginRun = obs.get(f"idtoken-{tampering.how}")
+    flaw = f"an ID token {tampering.flaw}"
+    params: dict[str, Any] = (run.authorize or {}).get("params") or {}
+    if run.authorize is None:
+        return errored(
+            f"the sign-in never reached IMS: {run.error}" if run.error else "the sign-in never reached IMS"
+        )
+    if "openid" not in lenient_scopes(str(params.get("scope", ""))):
+        return skipped("the app asks for no openid scope, so IMS sends it no ID token")
+    if tampering.how == "nonce" and not params.get("nonce"):
+        return skipped("the app sends no nonce, so there is none for the ID token to contradict")
+    entries = [e for e in run.journal if e.get("endpoint") == "token" and e.get("tampered_id_token")]
+    if not entries:
+        if run.error:
+            return errored(f"the sign-in did not reach the token exchange: {run.error}")
+        return skipped(
+            "the app redeemed no code for an ID token during the sign-in, so none was tampered with"
+        )
+    tampered = entries[0]
+    after = [e for e in run.journal if int(e.get("seq") or 0) > int(tampered.get("seq") or 0)]
+    issued = set(tampered.get("issued") or [])
+    uses = [e for e in after if e.get("consumed") in issued and e.get("endpoint") not in NOT_A_USE]
+    fresh = [
+        e
+        for e in after
+        if e.get("endpoint") == "token"
+        and e.get("grant_type") == "authorization_code"
+        and e.get("outcome") == "ok"
+    ]
+    shown = _signed_in_pages(run, obs.ims_url())
+    evidence = [
+        note("the ID token the mock sent (decoded)", tampered["tampered_id_token"]),
+        journal_evidence("the token answer that carried it, and the requests after it", [tampered, *after]),
+        *screenshot_evidence("the page after the callback", run.landing.screenshot if run.landing else None),
+        *screenshot_evidence("the after_login page", run.profile.screenshot if run.profile else None),
+    ]
+    expected = f"the sign-in refused (OIDC Core §3.1.3.7 {tampering.rule})"
+    if uses:
+        called = ", ".join(sorted({str(e.get("endpoint")) for e in uses}))
+        return missed(
+            SEVERITY,
+            f"the app accepted a sign-in whose ID token was {tampering.flaw}: it called {called} with its tokens",
+            expected=expected,
+            seen=f"{flaw}, trusted",
+            evidence=evidence,
+        )
+    if shown and not fresh:
+        return missed(
+            SEVERITY,
+            f"the app signed the user in with {flaw}",
+            expected=expected,
+            seen=f"the user shown at {shown[0]}",
+            evidence=evidence,
+        )
+    page = run.profile or run.landing
+    if page is None or page.error:
+        return errored(
+            f"the app's page after the sign-in did not load: {(page.error if page else run.error) or 'no page'}",
+            evidence=evidence,
+        )
+    if fresh:
+        return passed(
+            f"the app did not use the sign-in with {flaw}; it started a new sign-in, which got an honest one",
+            evidence=evidence,
+        )
+    return passed(f"the app did not sign the user in with {flaw}", evidence=evidence)
+
+
+def _register(tampering: Tampering) -> None:
+    def judge(obs: Observations) -> Judgement:
+        return _judge(obs, tampering)
+
+    check(
+        tampering.check_id,
+        severity=SEVERITY,
+        requirement=f"OIDC Core §3.1.3.7 {tampering.rule}",
+        description=f"A sign-in whose ID token is {tampering.flaw} does not sign the user in.",
+        probes=(f"idtoken-{tampering.how}",),
+    )(judge)
+
+
+for _tampering in TAMPERINGS:
+    _register(_tampering)
