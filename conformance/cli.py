@@ -93,14 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of stopping at once (default: %(default)g)",
     )
     run_parser.add_argument("--headed", action="store_true", help="show the browser while it runs")
-    commands.add_parser("checks", help="list the checks: id, severity, requirement, description")
+    commands.add_parser("checks", help="list the checks: id, area, severity, what must hold, requirement")
     return parser
 
 
 def list_checks() -> int:
     for check in ordered():
-        print(f"{check.id:<24} {check.severity.value:<11} {check.description}")
-        print(f"{'':<24} {'':<11} requirement: {check.requirement}")
+        print(f"{check.id:<24} {check.area:<13} {check.severity.value:<11} {check.description}")
+        print(f"{'':<24} {'':<13} {'':<11} requirement: {check.requirement}")
     return EXIT_OK
 
 

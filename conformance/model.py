@@ -47,6 +47,10 @@ class Evidence:
         return asdict(self)
 
 
+# The areas a report groups its checks by, in this order.
+AREAS = ("authorization", "state", "tokens", "refresh", "sessions", "storage", "browser", "lightroom")
+
+
 @dataclass
 class CheckResult:
     id: str
@@ -60,6 +64,8 @@ class CheckResult:
     evidence: list[Evidence] = field(default_factory=list)
     duration_s: float = 0.0
     baseline: bool = False  # a failure the baseline file expects (does not fail the run)
+    area: str = ""  # where a report groups it: one of AREAS
+    fix: str = ""  # one line: what to change when it is not passed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +80,8 @@ class CheckResult:
             "evidence": [e.to_dict() for e in self.evidence],
             "duration_s": round(self.duration_s, 3),
             "baseline": self.baseline,
+            "area": self.area,
+            "fix": self.fix,
         }
 
 

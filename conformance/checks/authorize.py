@@ -25,6 +25,8 @@ def _authorize_or_error(obs: Observations) -> tuple[dict[str, Any] | None, Judge
 @check(
     "scope.required",
     severity=Severity.REQUIRED,
+    area="authorization",
+    fix="Ask for `openid,AdobeID,lr_partner_apis` (and `offline_access` to refresh) in the authorize request.",
     requirement="Lightroom Partner API (authenticate customers): scopes openid, AdobeID, lr_partner_apis",
     description="The authorize request asks for openid, AdobeID and lr_partner_apis.",
     probes=("login",),
@@ -50,6 +52,8 @@ def ask_for_the_lightroom_scopes(obs: Observations) -> Judgement:
 @check(
     "scope.format",
     severity=Severity.REQUIRED,
+    area="authorization",
+    fix="Send each scope once, comma-separated, and only scopes your API key has in the Developer Console.",
     requirement="IMS authorize/v2: scope is a comma- or space-delimited list of case-sensitive names; RFC 6749 §3.3",
     description="Scopes are well formed, not repeated, and all allowed for the client.",
     probes=("login",),
@@ -76,6 +80,8 @@ def send_well_formed_scopes(obs: Observations) -> Judgement:
 @check(
     "authorize.code-flow",
     severity=Severity.REQUIRED,
+    area="authorization",
+    fix="Use `response_type=code` with your own client id and a redirect URI registered for it.",
     requirement="RFC 6749 §4.1.1; IMS authorize/v2 (authorization code flow for web apps)",
     description="response_type=code, the partner's own client_id, and its registered redirect URI.",
     probes=("login",),
@@ -113,6 +119,8 @@ def use_the_code_flow(obs: Observations) -> Judgement:
 @check(
     "pkce.s256",
     severity=Severity.RECOMMENDED,
+    area="authorization",
+    fix="Send a `code_challenge` (S256 of a random verifier) and the verifier with the code.",
     requirement="RFC 9700 §2.1.1 (use PKCE); RFC 7636 §4.2 (S256)",
     description="The authorize request carries a PKCE code_challenge with method S256.",
     probes=("login",),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.model import Evidence, Severity, Verdict
+from conformance.model import AREAS, CheckResult, Evidence, Severity, Verdict
 from conformance.storage.leaks import Finding
 
 
@@ -53,8 +53,10 @@ Judge = Callable[[Any], Judgement]
 class Check:
     id: str
     severity: Severity
+    area: str  # one of conformance.model.AREAS
     requirement: str
     description: str
+    fix: str  # one line: what a partner changes when the check is not passed
     probes: tuple[str, ...]
     judge: Judge
 
@@ -62,15 +64,39 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
+def result_of(check: Check, verdict: Verdict, summary: str, **fields: Any) -> CheckResult:
+    """A result of `check`, carrying what the check says of itself (requirement, area, fix)."""
+    return CheckResult(
+        id=check.id,
+        verdict=verdict,
+        summary=summary,
+        requirement=check.requirement,
+        severity=check.severity,
+        description=check.description,
+        area=check.area,
+        fix=check.fix,
+        **fields,
+    )
+
+
 def check(
-    check_id: str, *, severity: Severity, requirement: str, description: str, probes: tuple[str, ...]
+    check_id: str,
+    *,
+    severity: Severity,
+    area: str,
+    fix: str,
+    requirement: str,
+    description: str,
+    probes: tuple[str, ...],
 ) -> Callable[[Judge], Judge]:
     """Register a judge function as the check `check_id`."""
 
     def register(judge: Judge) -> Judge:
         if check_id in REGISTRY:
             raise ValueError(f"check {check_id} registered twice")
-        REGISTRY[check_id] = Check(check_id, severity, requirement, description, probes, judge)
+        if area not in AREAS:
+            raise ValueError(f"check {check_id}: area {area!r} is not one of {', '.join(AREAS)}")
+        REGISTRY[check_id] = Check(check_id, severity, area, requirement, description, fix, probes, judge)
         return judge
 
     return register

@@ -21,6 +21,8 @@ from conformance.stage.harness import VICTIM
 @check(
     "error.access-denied",
     severity=Severity.REQUIRED,
+    area="authorization",
+    fix="Handle `error=access_denied` on the callback with a page that lets the user try again.",
     requirement="RFC 6749 §4.1.2.1 (error=access_denied returns to the client)",
     description="Deny on the login page leads to an error page (no 500 or empty 5xx) and no token request.",
     probes=("access-denied",),
@@ -57,6 +59,8 @@ def handle_access_denied(obs: Observations) -> Judgement:
 @check(
     "error.token-endpoint",
     severity=Severity.REQUIRED,
+    area="tokens",
+    fix="Catch a failing token request and show an error page; do not crash or hang.",
     requirement="RFC 6749 §5.2; IMS answers 500 internal_error 'Please try again later'",
     description="When the token endpoint fails, the partner shows a clean error page (no 500 or empty 5xx), without hanging or signing in.",
     probes=("token-endpoint-500",),

@@ -36,6 +36,8 @@ def _browser_markers(entry: dict[str, Any]) -> list[str]:
 @check(
     "code.exchange",
     severity=Severity.REQUIRED,
+    area="tokens",
+    fix="Redeem the code once, from your server, with your client id and secret (HTTP Basic).",
     requirement="RFC 6749 §4.1.3, §2.3.1; IMS token/v3 (a web app authenticates with its secret, from its backend)",
     description="The code is redeemed once, promptly, from the backend (no browser headers), with client authentication.",
     probes=("login",),
@@ -75,6 +77,8 @@ def redeem_the_code_from_the_backend(obs: Observations) -> Judgement:
 @check(
     "code.redirect-uri",
     severity=Severity.RECOMMENDED,
+    area="tokens",
+    fix="Send the same `redirect_uri` in the token request as in the authorize request.",
     requirement="RFC 6749 §4.1.3 (redirect_uri repeated on the token request when the authorization request had one)",
     description="The token request repeats the redirect_uri of the authorization request (IMS tolerates its absence).",
     probes=("login",),
@@ -99,6 +103,8 @@ def repeat_the_redirect_uri(obs: Observations) -> Judgement:
 @check(
     "secret.not-in-url",
     severity=Severity.RECOMMENDED,
+    area="tokens",
+    fix="Send the client secret with HTTP Basic or in the POST body, never in a query string.",
     requirement="RFC 6749 §2.3.1 (credentials must not be sent in the request URI)",
     description="The client secret is not sent in a query string (IMS tolerates it; logs and proxies keep URLs).",
     probes=("login",),
@@ -132,6 +138,8 @@ def secret_needles(client_id: str, secret: str) -> list[Needle]:
 @check(
     "secret.not-in-browser",
     severity=Severity.REQUIRED,
+    area="browser",
+    fix="Keep the client secret on the server: never in pages, scripts, cookies or headers sent to the browser.",
     requirement="RFC 6749 §2.3.1, §10.1 (a confidential client keeps its secret on the server)",
     description="The client secret never reaches the browser: URLs, request and response headers, bodies, pages, cookies, web storage, IndexedDB, Cache Storage.",
     probes=("login",),

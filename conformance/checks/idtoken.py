@@ -43,14 +43,20 @@ class Tampering:
     check_id: str
     flaw: str  # "an ID token <flaw>"
     rule: str  # the paragraph of OIDC Core §3.1.3.7
+    fix: str
 
 
 TAMPERINGS = (
-    Tampering("signature", "idtoken.signature", "signed by a key IMS does not publish", "¶6: verify the signature with the issuer's keys (its JWKS)"),
-    Tampering("audience", "idtoken.audience", "issued to another client (aud)", "¶3: aud must contain this client's id"),
-    Tampering("issuer", "idtoken.issuer", "from another issuer (iss)", "¶2: iss must be the issuer discovery names"),
-    Tampering("expired", "idtoken.expiry", "that expired an hour before (exp)", "¶9: the current time must be before exp"),
-    Tampering("nonce", "idtoken.nonce", "carrying a nonce this sign-in never sent", "¶11: nonce must be the one the authorization request sent"),
+    Tampering("signature", "idtoken.signature", "signed by a key IMS does not publish", "¶6: verify the signature with the issuer's keys (its JWKS)",
+              "Verify the ID token's RS256 signature with the key /ims/keys publishes under its kid before trusting the sign-in."),
+    Tampering("audience", "idtoken.audience", "issued to another client (aud)", "¶3: aud must contain this client's id",
+              "Refuse an ID token whose aud is not your client id."),
+    Tampering("issuer", "idtoken.issuer", "from another issuer (iss)", "¶2: iss must be the issuer discovery names",
+              "Refuse an ID token whose iss is not the issuer IMS's discovery document names."),
+    Tampering("expired", "idtoken.expiry", "that expired an hour before (exp)", "¶9: the current time must be before exp",
+              "Refuse an ID token whose exp has passed (allow a couple of minutes of clock skew, no more)."),
+    Tampering("nonce", "idtoken.nonce", "carrying a nonce this sign-in never sent", "¶11: nonce must be the one the authorization request sent",
+              "Send a random nonce with each sign-in, keep it in the session, and refuse an ID token that carries another."),
 )  # fmt: skip
 
 
@@ -104,7 +110,7 @@ def _judge(obs: Observations, tampering: Tampering) -> Judgement:
         called = ", ".join(sorted({str(e.get("endpoint")) for e in uses}))
         return missed(
             SEVERITY,
-            f"the app accepted a sign-in whose ID token was {tampering.flaw}: it called {called} with its tokens",
+            f"the app accepted a sign-in with {flaw}: it called {called} with its tokens",
             expected=expected,
             seen=f"{flaw}, trusted",
             evidence=evidence,
@@ -138,8 +144,10 @@ def _register(tampering: Tampering) -> None:
     check(
         tampering.check_id,
         severity=SEVERITY,
+        area="tokens",
+        fix=tampering.fix,
         requirement=f"OIDC Core §3.1.3.7 {tampering.rule}",
-        description=f"A sign-in whose ID token is {tampering.flaw} does not sign the user in.",
+        description=f"A sign-in with an ID token {tampering.flaw} does not sign the user in.",
         probes=(f"idtoken-{tampering.how}",),
     )(judge)
 

@@ -11,6 +11,8 @@ from conformance.model import Severity
 @check(
     "logout.revokes",
     severity=Severity.RECOMMENDED,
+    area="sessions",
+    fix="On logout, revoke the refresh token at /ims/revoke (or end the IMS session) before forgetting it.",
     requirement="RFC 7009 §1 (revoke tokens that are no longer needed); IMS /ims/revoke, /ims/logout/v1",
     description="Logging out revokes the tokens at IMS or ends the IMS session.",
     probes=("logout",),

@@ -19,6 +19,8 @@ from conformance.model import Evidence, Severity
 @check(
     "profile.shown",
     severity=Severity.REQUIRED,
+    area="tokens",
+    fix="After the callback, fetch /ims/profile/v1 or userinfo and show the user's name or email.",
     requirement="Lightroom partner integration: show the signed-in Adobe user (IMS profile/userinfo)",
     description="After login the after_login page shows the user's name or email.",
     probes=("login",),
@@ -48,6 +50,8 @@ def show_the_signed_in_user(obs: Observations) -> Judgement:
 @check(
     "profile.bearer",
     severity=Severity.REQUIRED,
+    area="tokens",
+    fix="Send the access token as `Authorization: Bearer <token>`, never in a URL or body.",
     requirement="RFC 6750 §2.1, §5.3 (send the access token in the Authorization header, not the URL)",
     description="Profile/userinfo are fetched with an Authorization: Bearer header, not a query token.",
     probes=("login",),

@@ -55,6 +55,8 @@ def no_refresh_token(obs: Observations, login: LoginRun) -> Judgement | None:
 @check(
     "refresh.on-expiry",
     severity=Severity.REQUIRED,
+    area="refresh",
+    fix="When IMS answers 401 (or Lightroom 403 4300), refresh with the refresh token and retry.",
     requirement="RFC 6749 §6; IMS: access tokens expire after 24 h and are renewed with the refresh token",
     description="After the access token expires, the partner refreshes and keeps working.",
     probes=("refresh",),
@@ -106,6 +108,8 @@ def _works_as_before(page: PageVisit, before: PageVisit | None, user: TestUser) 
 @check(
     "refresh.rotation",
     severity=Severity.REQUIRED,
+    area="refresh",
+    fix="Store the refresh token from every refresh answer and use it the next time.",
     requirement="IMS: a refresh returns a new refresh token to store and use next; RFC 9700 §4.14.2",
     description="The next refresh uses the newly issued refresh token.",
     probes=("refresh",),
@@ -158,6 +162,8 @@ def _rotated(entry: dict[str, Any]) -> list[str]:
 @check(
     "refresh.no-storm",
     severity=Severity.REQUIRED,
+    area="refresh",
+    fix="Refresh only when the access token has expired or is refused, once per expiry.",
     requirement="IMS: Adobe throttles integrations that create too many tokens; refresh only when needed",
     description="No refresh while the access token is valid, and one refresh per expiry.",
     probes=("refresh",),
@@ -214,6 +220,8 @@ def refresh_only_when_needed(obs: Observations) -> Judgement:
 @check(
     "refresh.revoked",
     severity=Severity.REQUIRED,
+    area="refresh",
+    fix="When a refresh gets `invalid_grant`, forget the tokens and send the user to sign in again.",
     requirement="RFC 6749 §5.2 (invalid_grant); IMS: after a user revokes the app, sign in again",
     description="A revoked refresh token sends the user to log in again cleanly.",
     probes=("refresh-revoked",),

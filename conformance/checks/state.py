@@ -59,6 +59,8 @@ def estimated_bits(state: str) -> float:
 @check(
     "state.present",
     severity=Severity.REQUIRED,
+    area="state",
+    fix="Send a `state` in every authorize request and keep it in the user's server-side session.",
     requirement="RFC 6749 §10.12; IMS authorize/v2: state recommended to prevent CSRF",
     description="The authorize request carries a state.",
     probes=("login",),
@@ -80,6 +82,8 @@ def send_a_state(obs: Observations) -> Judgement:
 @check(
     "state.unpredictable",
     severity=Severity.REQUIRED,
+    area="state",
+    fix="Make the state at least 128 random bits from a CSPRNG, new for every sign-in.",
     requirement="RFC 6749 §10.10, §10.12 (state must not be guessable)",
     description="The state differs on every login and carries at least 128 bits (WARN below 128, FAIL below 64 or when repeated).",
     probes=("login", "second-login"),
@@ -170,6 +174,8 @@ def _never_redeems(obs: Observations) -> Judgement | None:
 @check(
     "state.verified",
     severity=Severity.REQUIRED,
+    area="state",
+    fix="Compare the callback's `state` with the one in the session before redeeming the code; refuse on mismatch.",
     requirement="RFC 6749 §10.12; RFC 9700 §4.7 (verify state before using the code)",
     description="A callback with a forged state is refused: the code is never redeemed and no session starts.",
     probes=("forged-state",),
@@ -182,6 +188,8 @@ def refuse_a_forged_state(obs: Observations) -> Judgement:
 @check(
     "state.missing-rejected",
     severity=Severity.REQUIRED,
+    area="state",
+    fix="Refuse a callback that carries no `state`, before redeeming its code.",
     requirement="RFC 6749 §10.12 (a callback without the expected state is refused)",
     description="A callback with no state is refused.",
     probes=("missing-state",),
@@ -194,6 +202,8 @@ def refuse_a_missing_state(obs: Observations) -> Judgement:
 @check(
     "state.bound-to-session",
     severity=Severity.REQUIRED,
+    area="state",
+    fix="Keep the state in the browser's own session, so another browser's state is unknown to it.",
     requirement="RFC 6749 §10.12 (state bound to the user-agent's session: login CSRF)",
     description="A state issued to browser A is refused in browser B.",
     probes=("login", "other-session"),
@@ -214,6 +224,8 @@ def bind_the_state_to_the_session(obs: Observations) -> Judgement:
 @check(
     "state.single-use",
     severity=Severity.REQUIRED,
+    area="state",
+    fix="Delete the state when the callback uses it, so a replayed callback finds none.",
     requirement="RFC 9700 §4.7.1; RFC 6749 §4.1.2, §10.5 (codes and states are single use)",
     description="Replaying a finished callback does not redeem the code again.",
     probes=("replay",),

@@ -55,6 +55,8 @@ def issued_secrets(obs: Observations) -> list[Secret]:
 @check(
     "storage.written",
     severity=Severity.RECOMMENDED,
+    area="storage",
+    fix="Declare in [storage] where your app keeps tokens, so the suite can look at them.",
     requirement="Lightroom partner rule: tokens are kept on the backend (so they can be checked at rest)",
     description="The declared storage changed during the run (else storage.encrypted is inconclusive).",
     probes=("login",),
@@ -88,6 +90,8 @@ def write_the_declared_storage(obs: Observations) -> Judgement:
 @check(
     "storage.encrypted",
     severity=Severity.REQUIRED,
+    area="storage",
+    fix="Encrypt access and refresh tokens at rest (e.g. AES-GCM with a key outside the database) and keep them out of logs.",
     requirement="Lightroom partner rule: user access and refresh tokens are stored with encryption at rest",
     description="No token the mock issued is found at rest in plaintext, in any encoding, logs included.",
     probes=("signed-in",),
@@ -153,6 +157,8 @@ def encrypt_tokens_at_rest(obs: Observations) -> Judgement:
 @check(
     "browser.no-tokens",
     severity=Severity.REQUIRED,
+    area="browser",
+    fix="Keep tokens on the server; give the browser only an opaque session id.",
     requirement="Lightroom partner rule: store tokens on the backend server only",
     description="No token reaches the browser: URLs and redirects, request headers (Referer), response headers, pages and scripts, cookies (decoded, joined), localStorage, sessionStorage, IndexedDB, Cache Storage.",
     probes=("login",),

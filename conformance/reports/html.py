@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from conformance.model import CheckResult, Evidence, RunReport
+from conformance.model import AREAS, CheckResult, Evidence, RunReport
 
 COLOURS = {"PASS": "#1e8e3e", "FAIL": "#d93025", "WARN": "#e37400", "SKIP": "#80868b", "ERROR": "#a142f4"}
 
@@ -43,6 +43,26 @@ class ShownCheck:
     result: CheckResult
     colour: str
     evidence: list[ShownEvidence]
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    checks: list[ShownCheck]
+
+    @property
+    def verdicts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for check in self.checks:
+            counts[check.result.verdict.value] = counts.get(check.result.verdict.value, 0) + 1
+        return counts
+
+
+def _by_area(checks: list[ShownCheck]) -> list[Area]:
+    """The checks grouped by area, in AREAS order (a result of no known area last, as "other")."""
+    known = [Area(name, [c for c in checks if c.result.area == name]) for name in AREAS]
+    other = [c for c in checks if c.result.area not in AREAS]
+    return [area for area in [*known, Area("other", other)] if area.checks]
 
 
 @functools.cache
@@ -109,7 +129,7 @@ def write_html(report: RunReport, path: Path) -> Path:
             counts=counts,
             total=max(len(report.results), 1),
             colours=COLOURS,
-            checks=checks,
+            areas=_by_area(checks),
             timeline=_journal_rows(report.timeline),
         )
     )

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from conformance.checks import REGISTRY
-from conformance.checks.base import Judgement, journal_evidence, note
+from conformance.checks.base import Judgement, journal_evidence, note, result_of
 from conformance.journeys.observations import Observations, ProbeFailed
 from conformance.model import CheckResult, Evidence, Verdict
 from conformance.stage.harness import Harness
@@ -56,13 +56,10 @@ class ConformanceSession:
             judgement = Judgement(Verdict.ERROR, f"the check itself failed: {type(exc).__name__}: {exc}")
         if judgement.verdict is not Verdict.PASS:
             judgement.evidence += self._why(judgement)
-        result = CheckResult(
-            id=check.id,
-            verdict=judgement.verdict,
-            summary=judgement.summary,
-            requirement=check.requirement,
-            severity=check.severity,
-            description=check.description,
+        result = result_of(
+            check,
+            judgement.verdict,
+            judgement.summary,
             expected=judgement.expected,
             seen=judgement.seen,
             evidence=judgement.evidence,
@@ -127,14 +124,7 @@ class ConformancePlugin:
         check = REGISTRY[check_id]
         lines = [line for line in str(report.longrepr).splitlines() if line.startswith("E ")]
         reason = lines[0][1:].strip() if lines else "the suite's set-up failed"
-        result = CheckResult(
-            check.id,
-            Verdict.ERROR,
-            f"set-up failed: {reason[:300]}",
-            check.requirement,
-            check.severity,
-            check.description,
-        )
+        result = result_of(check, Verdict.ERROR, f"set-up failed: {reason[:300]}")
         self.session.results.append(result)
         if self.session.progress:
             print(f"  ERROR {check.id}  {result.summary}", file=sys.stderr, flush=True)

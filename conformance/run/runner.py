@@ -17,6 +17,7 @@ import pytest
 
 from conformance.browser.browsing import STEP_TIMEOUT_S
 from conformance.checks import REGISTRY, ordered
+from conformance.checks.base import result_of
 from conformance.config import PartnerConfig, PartnerConfigError
 from conformance.model import CheckResult, RunReport, Verdict
 from conformance.reports import write_html, write_json
@@ -215,8 +216,7 @@ def _keep_traces_of_failures(report_dir: Path, results: list[CheckResult]) -> No
 
 
 def _error(check_id: str, summary: str) -> CheckResult:
-    check = REGISTRY[check_id]
-    return CheckResult(check_id, Verdict.ERROR, summary, check.requirement, check.severity, check.description)
+    return result_of(REGISTRY[check_id], Verdict.ERROR, summary)
 
 
 def _report(
