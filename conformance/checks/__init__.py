@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from conformance.checks import authorize, errors, exchange, idtoken, logout, profile, refresh, state, storage
+from conformance.checks import (
+    authorize,
+    errors,
+    exchange,
+    idtoken,
+    logout,
+    profile,
+    refresh,
+    sessions,
+    state,
+    storage,
+)
 from conformance.checks.base import REGISTRY, Check, Judgement
 
 __all__ = ["REGISTRY", "Check", "Judgement", "ordered"]
 
-del authorize, errors, exchange, idtoken, logout, profile, refresh, state, storage
+del authorize, errors, exchange, idtoken, logout, profile, refresh, sessions, state, storage
 
 # The order of the original design, except that the storage and browser checks come last.
 FIRST = (
@@ -38,6 +49,8 @@ FIRST = (
     "refresh.no-storm",
     "refresh.revoked",
     "logout.revokes",
+    "session.fixation",
+    "session.cookie-flags",
 )
 # Last: they look for every token the run produced, in everything every probe's browser saw.
 LAST = (

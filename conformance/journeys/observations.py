@@ -27,6 +27,7 @@ PROBES: dict[str, Probe] = {
     "refresh-revoked": probes.revoked_refresh,
     "logout": probes.logout,
     "signed-in": probes.signed_in,
+    "sessions": probes.sessions,
     **{
         f"idtoken-{how}": functools.partial(probes.tampered_id_token, how=how)
         for how in ("signature", "audience", "issuer", "expired", "nonce")

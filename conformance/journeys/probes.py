@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 
-from conformance.browser.browsing import BrokenOff, BrowserSession, Hung, PageVisit
+from conformance.browser.browsing import BrokenOff, BrowserSession, Hung, PageVisit, origin_of
 from conformance.config import Action
 from conformance.stage.harness import ATTACKER, VICTIM, Harness, TestUser
 
@@ -180,10 +180,18 @@ def answer_login_page(session: BrowserSession, harness: Harness, user: TestUser 
 
 
 def login(
-    harness: Harness, browser: Browser, name: str, *, user: TestUser = VICTIM
+    harness: Harness,
+    browser: Browser,
+    name: str,
+    *,
+    user: TestUser = VICTIM,
+    planted: list[dict[str, Any]] | None = None,
 ) -> tuple[LoginRun, BrowserSession]:
-    """A complete sign-in; the session stays open for what the caller does next."""
+    """A complete sign-in (in a browser holding the `planted` cookies first, if given); the
+    session stays open for what the caller does next."""
     session = harness.browser_session(browser, name)
+    if planted:
+        session.context.add_cookies(_as_set(planted))  # type: ignore[arg-type]
     run = LoginRun(name=name, user=user)
     mark = harness.journal_mark()
     callbacks = _callback_watch(session, harness)
@@ -441,3 +449,90 @@ def revoked_refresh(harness: Harness, browser: Browser) -> tuple[LoginRun, Revis
             )
     run.trace = session.close()
     return run, visit
+
+
+# ---- sessions ------------------------------------------------------------------------------
+
+MOCK_COOKIE_PREFIX = "mock_ims_"  # the mock's own cookies: on the same host when both run on loopback
+
+
+@dataclass
+class SessionRun:
+    """A sign-in in a browser an attacker planted their own pre-sign-in cookies in, and which
+    cookies carry the signed-in session."""
+
+    planted: list[dict[str, Any]]  # the attacker's cookies from a visit of their own, before sign-in
+    login: LoginRun | None = None
+    signed_in: list[dict[str, Any]] = field(default_factory=list)  # the victim's, after the sign-in
+    with_planted: PageVisit | None = None  # after_login in a browser holding only the planted cookies
+    carriers: list[str] = field(default_factory=list)  # cookies without which after_login signs out
+    set_cookies: dict[str, str] = field(default_factory=dict)  # name -> the last Set-Cookie the app sent
+
+
+def partner_cookies(session: BrowserSession, harness: Harness) -> list[dict[str, Any]]:
+    """The cookies the browser would send the partner app (the mock's own left out)."""
+    cookies = session.context.cookies(harness.partner.base_url)
+    return [dict(c) for c in cookies if not str(c.get("name", "")).startswith(MOCK_COOKIE_PREFIX)]
+
+
+def _as_set(cookies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = ("name", "value", "domain", "path", "expires", "httpOnly", "secure", "sameSite")
+    return [{k: c[k] for k in keys if k in c} for c in cookies]
+
+
+def _set_cookie_lines(session: BrowserSession, base_url: str) -> dict[str, str]:
+    origin = origin_of(base_url)
+    lines: dict[str, str] = {}
+    for entry in session.network:
+        if origin_of(entry.url) != origin:
+            continue
+        for line in entry.response_headers.get("set-cookie", "").split("\n"):
+            name = line.split("=", 1)[0].strip()
+            if name and "=" in line:
+                lines[name] = line.strip()
+    return lines
+
+
+def _after_login_with(
+    harness: Harness, browser: Browser, name: str, cookies: list[dict[str, Any]]
+) -> PageVisit:
+    """after_login in a fresh browser holding exactly `cookies`."""
+    session = harness.browser_session(browser, name)
+    if cookies:
+        session.context.add_cookies(_as_set(cookies))  # type: ignore[arg-type]
+    try:
+        return session.goto(harness.partner.url(harness.partner.after_login), name, "with the cookies alone")
+    finally:
+        session.close(keep_trace=False)
+
+
+def signed_in_page(page: PageVisit | None, user: TestUser, ims_url: str) -> bool:
+    """The page is the partner's and shows the user (the mock's login page lists every user)."""
+    return page is not None and not page.url.startswith(ims_url) and shows_user(page, user)
+
+
+def sessions(harness: Harness, browser: Browser) -> SessionRun:
+    """Session fixation and the cookies of the signed-in session: an attacker visits the app and
+    starts a sign-in, keeping the cookies it sets; the victim signs in with those planted; then
+    after_login is opened with the planted cookies alone, and with each signed-in cookie left out."""
+    attacker = harness.browser_session(browser, "session-attacker")
+    try:
+        start_login(attacker, harness)
+        result = SessionRun(partner_cookies(attacker, harness))
+    finally:
+        attacker.close(keep_trace=False)
+    run, session = login(harness, browser, "session-fixation", planted=result.planted)
+    result.login = run
+    result.signed_in = partner_cookies(session, harness)
+    result.set_cookies = _set_cookie_lines(session, harness.partner.base_url)
+    run.trace = session.close()
+    if run.error is not None or not signed_in_page(run.profile, run.user, harness.ims_url):
+        return result
+    if result.planted:
+        result.with_planted = _after_login_with(harness, browser, "session-planted", result.planted)
+    for cookie in result.signed_in:
+        others = [c for c in result.signed_in if c is not cookie]
+        page = _after_login_with(harness, browser, f"session-without-{cookie['name']}", others)
+        if not signed_in_page(page, run.user, harness.ims_url):
+            result.carriers.append(str(cookie["name"]))
+    return result

@@ -11,7 +11,7 @@ from conformance.browser.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.journeys.observations import Observations
-from conformance.journeys.probes import ForgedCallback, LoginRun, RefreshRun, Revisit
+from conformance.journeys.probes import ForgedCallback, LoginRun, RefreshRun, Revisit, SessionRun
 from conformance.model import Verdict
 from conformance.stage.harness import ATTACKER, VICTIM
 from conformance.storage.scan import StorageSpec
@@ -126,6 +126,7 @@ EMPTY = {
         f"idtoken_{how}": nothing_seen(f"idtoken-{how}")
         for how in ("signature", "audience", "issuer", "expired", "nonce")
     },
+    "sessions": SessionRun([]),
 }
 
 

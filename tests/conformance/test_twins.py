@@ -73,6 +73,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "refresh-revoked-crash": {"refresh.revoked": "FAIL"},
     "refresh-revoked-stale": {"refresh.revoked": "FAIL"},
     "logout-no-revoke": {"logout.revokes": "WARN"},
+    "session-fixed": {"session.fixation": "FAIL"},
+    "session-cookie-script-readable": {"session.cookie-flags": "WARN"},
     # Nothing written where the app said it keeps tokens: nothing there to find encrypted or not.
     "storage-in-memory": {"storage.written": "WARN", "storage.encrypted": "SKIP"},
     "tokens-plaintext-sqlite": {"storage.encrypted": "FAIL"},

@@ -7,8 +7,17 @@ the reference client's environment variables (IMS_BASE_URL, IMS_CLIENT_ID, ...).
 
 from __future__ import annotations
 
-from tests.conformance.twins import browser_leaks, id_tokens, ims_requests, pages, states, storage, token_use
+from tests.conformance.twins import (
+    browser_leaks,
+    id_tokens,
+    ims_requests,
+    pages,
+    sessions,
+    states,
+    storage,
+    token_use,
+)
 from tests.conformance.twins.registry import TWINS, Twin
 
 __all__ = ["TWINS", "Twin"]
-del browser_leaks, id_tokens, ims_requests, pages, states, storage, token_use
+del browser_leaks, id_tokens, ims_requests, pages, sessions, states, storage, token_use

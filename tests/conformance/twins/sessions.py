@@ -1,0 +1,50 @@
+"""Twins whose signed-in session is weak: it is the one from before sign-in, or its cookie is
+open to scripts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from reference_client.config import Settings
+from reference_client.sessions import COOKIE_NAME, SESSION_LIFETIME_S, Session, SessionStore
+from tests.conformance.twins.assembly import app_of, standard
+from tests.conformance.twins.registry import twin
+
+
+def _with_sessions(settings: Settings, kind: type[SessionStore]) -> ASGIApp:
+    parts = standard(settings)
+    parts.sessions = kind(parts.database, parts.clock, secure_cookies=settings.secure_cookies)
+    return app_of(settings, parts)
+
+
+class KeepTheSessionAtSignIn(SessionStore):
+    async def sign_in(self, previous: Session | None, user_id: str) -> Session:
+        if previous is None:
+            return await self.create(user_id)
+        expires_ms = self.clock.now_ms() + SESSION_LIFETIME_S * 1000
+        self.database.execute(
+            "UPDATE sessions SET user_id=?, expires_ms=? WHERE id_hash=?", (user_id, expires_ms, previous.key)
+        )
+        return dataclasses.replace(previous, user_id=user_id, expires_ms=expires_ms)
+
+
+class ScriptReadableCookie(SessionStore):
+    def set_cookie(self, response: Response, session: Session) -> None:
+        response.set_cookie(COOKIE_NAME, session.id, path="/", httponly=False, samesite="lax")
+
+
+@twin("session-fixed", breaks="session.fixation", flaw="keeps the pre-sign-in session id and signs it in")
+def session_fixed(settings: Settings) -> ASGIApp:
+    return _with_sessions(settings, KeepTheSessionAtSignIn)
+
+
+@twin(
+    "session-cookie-script-readable",
+    breaks="session.cookie-flags",
+    flaw="sets its session cookie without HttpOnly",
+)
+def session_cookie_script_readable(settings: Settings) -> ASGIApp:
+    return _with_sessions(settings, ScriptReadableCookie)
