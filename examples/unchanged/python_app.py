@@ -155,6 +155,12 @@ class App(BaseHTTPRequestHandler):
         if answer.status_code != 200:
             raise ImsFailed(f"the token endpoint answered {answer.status_code}")
         tokens = answer.json()
+        # A new session for the signed-in user: the id from before sign-in may be someone else's
+        # (session fixation), so it ends here.
+        with LOCK:
+            SESSIONS.pop(sid, None)
+            sid = secrets.token_urlsafe(32)
+            SESSIONS[sid] = session
         session["tokens"] = {
             "access_token": tokens["access_token"],
             "refresh_token": tokens.get("refresh_token"),
