@@ -49,6 +49,7 @@ FIRST = (
     "refresh.no-storm",
     "refresh.revoked",
     "logout.revokes",
+    "logout.csrf",
     "session.fixation",
     "session.cookie-flags",
 )

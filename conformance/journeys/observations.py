@@ -28,6 +28,7 @@ PROBES: dict[str, Probe] = {
     "logout": probes.logout,
     "signed-in": probes.signed_in,
     "sessions": probes.sessions,
+    "logout-csrf": probes.cross_site_logout,
     **{
         f"idtoken-{how}": functools.partial(probes.tampered_id_token, how=how)
         for how in ("signature", "audience", "issuer", "expired", "nonce")

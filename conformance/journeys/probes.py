@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -255,6 +256,100 @@ def logout(harness: Harness, browser: Browser) -> tuple[LoginRun, list[dict[str,
         journal = harness.journal_since(mark)
     run.trace = session.close()
     return run, journal, visit
+
+
+FOREIGN_ORIGIN = "http://cross-site.ims-conformance.invalid"  # served by the suite, in the browser only
+CROSS_SITE_WAYS = ("an <img> on another site", "a link followed from another site")
+_LOGOUT_URL_SCRIPT = """(selector) => {
+  const el = document.querySelector(selector);
+  if (!el) return null;
+  const form = el.form || el.closest('form');
+  // A button's formAction is the page's own URL when it has no formaction attribute.
+  return el.href || (form && (el.hasAttribute('formaction') ? el.formAction : form.action)) || null;
+}"""
+
+
+@dataclass(frozen=True)
+class LogoutAttempt:
+    """One way another site sent the logout URL, and after_login opened next."""
+
+    way: str  # one of CROSS_SITE_WAYS
+    after: PageVisit
+    # Opening after_login went through IMS's authorize: the app had signed the user out (and IMS
+    # answers a browser signed in at IMS at once, so the page may show the user again).
+    new_sign_in: bool
+    user: TestUser
+
+    def signed_out(self, ims_url: str) -> bool:
+        return self.new_sign_in or not signed_in_page(self.after, self.user, ims_url)
+
+
+@dataclass
+class CrossSiteLogout:
+    """A signed-in user's browser sends the app's logout URL from another site."""
+
+    login: LoginRun
+    logout_url: str | None = None
+    attempts: list[LogoutAttempt] = field(default_factory=list)
+    journal: list[dict[str, Any]] = field(default_factory=list)  # the mock's, during the attempts
+    unresolved: str | None = None  # why there was no logout URL to send
+
+
+def _logout_url(session: BrowserSession, harness: Harness, action: Action) -> str | None:
+    if action.kind != "click":
+        return harness.partner.url(action.target)
+    session.open(harness.partner.url(harness.partner.after_login), "(the page with the logout control)")
+    found = session.page.evaluate(_LOGOUT_URL_SCRIPT, action.target)
+    return str(found) if found else None
+
+
+def cross_site_logout(harness: Harness, browser: Browser) -> CrossSiteLogout:
+    """Sign in, then have another site send the logout URL: as an image, then as a followed link
+    (a top-level GET, which SameSite=Lax cookies go with); after each, open after_login."""
+    run, session = login(harness, browser, "logout-csrf")
+    result = CrossSiteLogout(run)
+    action = harness.partner.logout
+    try:
+        if action is None or run.error is not None:
+            return result
+        result.logout_url = _logout_url(session, harness, action)
+        if result.logout_url is None:
+            result.unresolved = f"no link or form found for {action.target} on the after_login page"
+            return result
+        pages = {
+            "img": f'<img src="{html_escape(result.logout_url)}" alt="">',
+            "link": f'<a id=go href="{html_escape(result.logout_url)}">go</a>',
+        }
+        session.context.route(
+            f"{FOREIGN_ORIGIN}/**",
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/html",
+                body=pages.get(urlsplit(route.request.url).path.strip("/"), ""),
+            ),
+        )
+        mark = harness.journal_mark()
+        for way, path in zip(CROSS_SITE_WAYS, ("img", "link"), strict=True):
+            session.open(f"{FOREIGN_ORIGIN}/{path}", f"(the other site's page with {way})")
+            if path == "link":
+                with contextlib.suppress(PlaywrightError):
+                    session.page.click("#go")
+                    session.page.wait_for_load_state("load")
+            opened = harness.journal_mark()
+            after = session.goto(
+                harness.partner.url(harness.partner.after_login), f"after-{path}", f"after {way}"
+            )
+            new_sign_in = any(e.get("endpoint") == "authorize" for e in harness.journal_since(opened))
+            attempt = LogoutAttempt(way, after, new_sign_in, run.user)
+            result.attempts.append(attempt)
+            if attempt.signed_out(harness.ims_url):
+                break
+        result.journal = harness.journal_since(mark)
+    except (Hung, BrokenOff, PlaywrightError) as exc:
+        run.error = str(exc).splitlines()[0]
+    finally:
+        run.trace = session.close()
+    return result
 
 
 # ---- callbacks the partner did not ask for -------------------------------------------------

@@ -11,7 +11,14 @@ from conformance.browser.browsing import PageVisit
 from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.journeys.observations import Observations
-from conformance.journeys.probes import ForgedCallback, LoginRun, RefreshRun, Revisit, SessionRun
+from conformance.journeys.probes import (
+    CrossSiteLogout,
+    ForgedCallback,
+    LoginRun,
+    RefreshRun,
+    Revisit,
+    SessionRun,
+)
 from conformance.model import Verdict
 from conformance.stage.harness import ATTACKER, VICTIM
 from conformance.storage.scan import StorageSpec
@@ -127,6 +134,7 @@ EMPTY = {
         for how in ("signature", "audience", "issuer", "expired", "nonce")
     },
     "sessions": SessionRun([]),
+    "logout_csrf": CrossSiteLogout(nothing_seen("logout-csrf")),
 }
 
 

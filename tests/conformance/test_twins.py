@@ -74,6 +74,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "refresh-revoked-stale": {"refresh.revoked": "FAIL"},
     "logout-no-revoke": {"logout.revokes": "WARN"},
     "session-fixed": {"session.fixation": "FAIL"},
+    "logout-by-get": {"logout.csrf": "WARN"},
     "session-cookie-script-readable": {"session.cookie-flags": "WARN"},
     # Nothing written where the app said it keeps tokens: nothing there to find encrypted or not.
     "storage-in-memory": {"storage.written": "WARN", "storage.encrypted": "SKIP"},

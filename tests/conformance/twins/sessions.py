@@ -1,14 +1,17 @@
-"""Twins whose signed-in session is weak: it is the one from before sign-in, or its cookie is
-open to scripts."""
+"""Twins whose signed-in session is weak: it is the one from before sign-in, its cookie is open
+to scripts, or any site can end it."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from reference_client.config import Settings
+from reference_client.endpoints import components
 from reference_client.sessions import COOKIE_NAME, SESSION_LIFETIME_S, Session, SessionStore
 from tests.conformance.twins.assembly import app_of, standard
 from tests.conformance.twins.registry import twin
@@ -48,3 +51,24 @@ def session_fixed(settings: Settings) -> ASGIApp:
 )
 def session_cookie_script_readable(settings: Settings) -> ASGIApp:
     return _with_sessions(settings, ScriptReadableCookie)
+
+
+async def _logout_on_get(request: Request) -> Response:
+    """What the reference client's POST /logout does, without the CSRF token, on a GET."""
+    parts = components(request)
+    session = await parts.sessions.load(request)
+    if session is not None:
+        if session.user_id is not None:
+            await parts.tokens.sign_out(session.user_id)
+            await parts.sessions.end_all_of(session.user_id)
+        await parts.sessions.end(session)
+    response = RedirectResponse("/", status_code=303)
+    parts.sessions.clear_cookie(response)
+    return response
+
+
+@twin("logout-by-get", breaks="logout.csrf", flaw="signs the user out on a plain GET /logout, from any site")
+def logout_by_get(settings: Settings) -> ASGIApp:
+    app = app_of(settings, standard(settings))
+    app.router.routes.insert(0, Route("/logout", _logout_on_get, methods=["GET"]))
+    return app
