@@ -200,6 +200,11 @@ class BrowserSession:
         self._shots = 0
         self._closed = False
 
+    def use(self, page: Page) -> None:
+        """Act on `page`, another tab of this context, from now on."""
+        self._watch(page)
+        self.page = page
+
     def _watch(self, page: Page) -> None:
         if page not in self._watched:
             self._watched.add(page)

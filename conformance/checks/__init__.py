@@ -48,6 +48,7 @@ FIRST = (
     "refresh.rotation",
     "refresh.no-storm",
     "refresh.revoked",
+    "refresh.concurrent",
     "logout.revokes",
     "logout.csrf",
     "session.fixation",

@@ -12,14 +12,16 @@ from conformance.browser.browsing import PageVisit
 from conformance.checks.base import (
     Judgement,
     check,
+    errored,
     failed,
     journal_evidence,
+    note,
     passed,
     screenshot_evidence,
     skipped,
 )
 from conformance.journeys.observations import Observations
-from conformance.journeys.probes import LoginRun, RefreshRun, Revisit, shows_user
+from conformance.journeys.probes import TABS, ConcurrentRefresh, LoginRun, RefreshRun, Revisit, shows_user
 from conformance.model import Severity
 from conformance.stage.harness import TestUser
 
@@ -287,4 +289,65 @@ def _signed_in(run: LoginRun) -> bool:
         e.get("outcome") == "ok"
         and (e.get("endpoint") in BEARER_ENDPOINTS or str(e.get("endpoint", "")).startswith("lightroom."))
         for e in run.journal
+    )
+
+
+@check(
+    "refresh.concurrent",
+    severity=Severity.REQUIRED,
+    area="refresh",
+    fix="Refresh once per user at a time (a lock, or a single in-flight refresh others wait for), and let waiting requests use its result.",
+    requirement="RFC 9700 §4.14.2 (a rotated refresh token presented twice revokes the grant); IMS rotates refresh tokens",
+    description=f"With the access token expired, {TABS} tabs loading the token-needing page at once cause one refresh, and every tab ends signed in.",
+    probes=("refresh-concurrent",),
+)
+def refresh_once_for_many_tabs(obs: Observations) -> Judgement:
+    result: ConcurrentRefresh = obs.get("refresh-concurrent")
+    if (missing := no_refresh_token(obs, result.login)) is not None:
+        return missing
+    refreshes = result.refreshes
+    evidence = [
+        journal_evidence("refresh requests while the tabs loaded", refreshes),
+        note(
+            "where each tab ended",
+            {f"tab {i + 1}": f"{tab.status} {tab.url}" for i, tab in enumerate(result.tabs)},
+        ),
+        *[
+            shot
+            for i, tab in enumerate(result.tabs)
+            for shot in screenshot_evidence(f"tab {i + 1}", tab.screenshot)
+        ],
+    ]
+    if not result.tabs:
+        return errored("the tabs did not load", evidence=evidence)
+    if (hung := next((tab for tab in result.tabs if tab.hung), None)) is not None:
+        return errored(f"a tab did not load: {hung.error}", evidence=evidence)
+    if not refreshes:
+        return skipped(
+            "the app did not refresh while the tabs loaded (see refresh.on-expiry)", evidence=evidence
+        )
+    presented: dict[str, int] = {}
+    for entry in refreshes:
+        token = str(entry.get("consumed") or "")
+        presented[token] = presented.get(token, 0) + 1
+    twice = [token for token, count in presented.items() if token and count > 1]
+    user = result.login.user
+    out = [i + 1 for i, tab in enumerate(result.tabs) if tab.error or not shows_user(tab, user)]
+    if twice:
+        return failed(
+            f"the same refresh token was presented {max(presented.values())} times at once"
+            + (", and IMS revoked the grant" if any(e.get("revoked") for e in refreshes) else ""),
+            expected="one refresh, the other requests waiting for it",
+            seen=f"{len(refreshes)} refresh request(s); tab(s) {', '.join(map(str, out)) or 'none'} not signed in",
+            evidence=evidence,
+        )
+    if out:
+        return failed(
+            f"tab(s) {', '.join(map(str, out))} of {len(result.tabs)} did not end signed in",
+            expected="every tab showing the user",
+            evidence=evidence,
+        )
+    return passed(
+        f"{len(refreshes)} refresh for {len(result.tabs)} tabs loading at once; every tab shows the user",
+        evidence=evidence,
     )

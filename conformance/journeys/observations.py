@@ -25,6 +25,7 @@ PROBES: dict[str, Probe] = {
     "token-endpoint-500": probes.token_endpoint_failure,
     "refresh": probes.refresh,
     "refresh-revoked": probes.revoked_refresh,
+    "refresh-concurrent": probes.concurrent_refresh,
     "logout": probes.logout,
     "signed-in": probes.signed_in,
     "sessions": probes.sessions,

@@ -12,6 +12,7 @@ from conformance.checks import REGISTRY
 from conformance.checks.state import estimated_bits
 from conformance.journeys.observations import Observations
 from conformance.journeys.probes import (
+    ConcurrentRefresh,
     CrossSiteLogout,
     ForgedCallback,
     LoginRun,
@@ -135,6 +136,7 @@ EMPTY = {
     },
     "sessions": SessionRun([]),
     "logout_csrf": CrossSiteLogout(nothing_seen("logout-csrf")),
+    "refresh_concurrent": ConcurrentRefresh(nothing_seen("refresh-concurrent")),
 }
 
 

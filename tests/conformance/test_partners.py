@@ -39,6 +39,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "refresh.rotation": "SKIP",
         "refresh.no-storm": "SKIP",
         "refresh.revoked": "SKIP",
+        "refresh.concurrent": "SKIP",
         "logout.revokes": "WARN",
         "storage.encrypted": "FAIL",
         "browser.no-tokens": "FAIL",

@@ -67,9 +67,11 @@ EXPECTED: dict[str, dict[str, str]] = {
         "refresh.rotation": "SKIP",
         "refresh.no-storm": "SKIP",
         "refresh.revoked": "SKIP",
+        "refresh.concurrent": "SKIP",
     },
     "refresh-token-reused": {"refresh.rotation": "FAIL"},
     "refresh-storm": {"refresh.no-storm": "FAIL"},
+    "refresh-race": {"refresh.concurrent": "FAIL"},
     "refresh-revoked-crash": {"refresh.revoked": "FAIL"},
     "refresh-revoked-stale": {"refresh.revoked": "FAIL"},
     "logout-no-revoke": {"logout.revokes": "WARN"},
@@ -99,6 +101,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "refresh.rotation": "SKIP",
         "refresh.no-storm": "SKIP",
         "refresh.revoked": "SKIP",
+        "refresh.concurrent": "SKIP",
     },
 }
 

@@ -4,8 +4,13 @@ crash or show stale data when the grant is revoked, and keep the grant alive at 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from reference_client.config import Settings
@@ -13,13 +18,13 @@ from reference_client.errors import LoginRequired
 from reference_client.ims import IMSClient
 from reference_client.token_manager import TokenManager
 from reference_client.tokens import TokenSet
-from tests.conformance.twins.assembly import app_of, standard, with_ims
+from tests.conformance.twins.assembly import Endpoint, app_of, standard, with_ims, wrap_route
 from tests.conformance.twins.registry import twin
 
 T = TypeVar("T")
 
 
-def _with_tokens(settings: Settings, kind: type[TokenManager]) -> ASGIApp:
+def _with_tokens(settings: Settings, kind: type[TokenManager]) -> Starlette:
     parts = standard(settings)
     parts.tokens = kind(parts.token_store, parts.ims, parts.clock)
     return app_of(settings, parts)
@@ -130,3 +135,29 @@ class ForgetWithoutRevoking(TokenManager):
 @twin("logout-no-revoke", breaks="logout.revokes", flaw="logout deletes the tokens here but never tells IMS")
 def logout_no_revoke(settings: Settings) -> ASGIApp:
     return _with_tokens(settings, ForgetWithoutRevoking)
+
+
+# The request a task works for: the calls one page makes side by side still share a lock.
+_REQUEST: ContextVar[object | None] = ContextVar("twin_request", default=None)
+
+
+class LockPerRequest(TokenManager):
+    def lock_for(self, user_id: str) -> anyio.Lock:
+        return super().lock_for(f"{user_id} {id(_REQUEST.get())}")
+
+
+async def _own_request(request: Request, original: Endpoint) -> Response:
+    marker = _REQUEST.set(object())
+    try:
+        return await original(request)
+    finally:
+        _REQUEST.reset(marker)
+
+
+@twin(
+    "refresh-race",
+    breaks="refresh.concurrent",
+    flaw="refreshes under a lock per request, so two tabs refresh at once with the same refresh token",
+)
+def refresh_race(settings: Settings) -> ASGIApp:
+    return wrap_route(_with_tokens(settings, LockPerRequest), "/profile", _own_request)
