@@ -44,6 +44,14 @@ class LightroomClient:
         self.settings = settings
         self.http = http
 
+    def headers(self, access_token: str) -> dict[str, str]:
+        """What every call carries: the client id as the API key, the user's token."""
+        return {
+            "X-API-Key": self.settings.client_id,
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/json",
+        }
+
     async def account(self, access_token: str) -> dict[str, Any]:
         response = await call(
             self.http,
@@ -51,11 +59,7 @@ class LightroomClient:
             "GET",
             self.settings.lightroom_base_url + self.ACCOUNT_PATH,
             time_limit=self.settings.http_timeout,
-            headers={
-                "X-API-Key": self.settings.client_id,
-                "Authorization": f"Bearer {access_token}",
-                "Accept": "application/json",
-            },
+            headers=self.headers(access_token),
         )
         if response.status_code == 401 or (response.status_code == 403 and _is_expired_token(response.body)):
             raise AccessTokenRejected(SERVICE, response.status_code)

@@ -7,6 +7,7 @@ from conformance.checks import (
     errors,
     exchange,
     idtoken,
+    lightroom,
     logout,
     profile,
     refresh,
@@ -18,7 +19,7 @@ from conformance.checks.base import REGISTRY, Check, Judgement
 
 __all__ = ["REGISTRY", "Check", "Judgement", "ordered"]
 
-del authorize, errors, exchange, idtoken, logout, profile, refresh, sessions, state, storage
+del authorize, errors, exchange, idtoken, lightroom, logout, profile, refresh, sessions, state, storage
 
 # The order of the original design, except that the storage and browser checks come last.
 FIRST = (
@@ -49,6 +50,8 @@ FIRST = (
     "refresh.no-storm",
     "refresh.revoked",
     "refresh.concurrent",
+    "lightroom.api-key",
+    "lightroom.expired",
     "logout.revokes",
     "logout.csrf",
     "session.fixation",

@@ -627,3 +627,41 @@ def test_an_app_that_sends_no_nonce_skips_the_nonce_check_only() -> None:
 
 def test_a_sign_in_without_a_tampered_id_token_is_skipped() -> None:
     assert idtoken_verdict(login_run()) is Verdict.SKIP
+
+
+# ---- Lightroom ------------------------------------------------------------------------------
+
+
+def lightroom_call(key: str | None, **fields: Any) -> dict[str, Any]:
+    headers = {"authorization": "Bearer", **({"x-api-key": key} if key is not None else {})}
+    return {
+        "endpoint": "lightroom.account",
+        "headers": headers,
+        "outcome": "ok",
+        "status": 200,
+        "notes": [],
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "verdict"), [("partner", Verdict.PASS), (None, Verdict.FAIL), ("someone-else", Verdict.FAIL)]
+)
+def test_every_lightroom_call_carries_the_client_id_as_api_key(key: str | None, verdict: Verdict) -> None:
+    run = login_run(tokens=[token_entry(), lightroom_call(key)])
+    prefilled = observations(login=run, refresh=RefreshRun(login_run()))
+    prefilled.extra["client_id"] = "partner"
+    assert REGISTRY["lightroom.api-key"].judge(prefilled).verdict is verdict
+
+
+def test_a_4300_needs_a_refresh_and_the_call_again_in_the_same_page_load() -> None:
+    expired = lightroom_call("partner", seq=1, status=403, outcome="refused", error="4300")
+    refreshed = token_entry(seq=2, grant_type="refresh_token", consumed="rt-1", issued=["at-2", "rt-2"])
+    again = lightroom_call("partner", seq=3)
+    for journal, verdict in (
+        ([expired, refreshed, again], Verdict.PASS),
+        ([expired, refreshed], Verdict.FAIL),
+        ([expired], Verdict.FAIL),
+    ):
+        run = RefreshRun(login_run(), [Revisit("after-first-expiry", page(), journal)])
+        assert judge("lightroom.expired", refresh=run) is verdict, journal

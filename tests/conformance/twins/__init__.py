@@ -11,6 +11,7 @@ from tests.conformance.twins import (
     browser_leaks,
     id_tokens,
     ims_requests,
+    lightroom,
     pages,
     sessions,
     states,
@@ -20,4 +21,4 @@ from tests.conformance.twins import (
 from tests.conformance.twins.registry import TWINS, Twin
 
 __all__ = ["TWINS", "Twin"]
-del browser_leaks, id_tokens, ims_requests, pages, sessions, states, storage, token_use
+del browser_leaks, id_tokens, ims_requests, lightroom, pages, sessions, states, storage, token_use
