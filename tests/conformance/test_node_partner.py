@@ -4,8 +4,8 @@ Python reference client.
 
 The Node app keeps its sessions and tokens in memory, so it declares no [storage]:
 storage.written SKIPs (nothing to compare), and storage.encrypted scans only the app's log and
-then SKIPs too (a clean log is no evidence that tokens are encrypted where they are kept).
-Every other check passes.
+then SKIPs too (a clean log is no evidence that tokens are encrypted where they are kept). It
+calls no Lightroom API, so both Lightroom checks SKIP. Every other check passes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.node]
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "node-partner.toml"
 
-EXPECTED_NOT_PASSED = {"storage.written": "SKIP", "storage.encrypted": "SKIP"}
+# It keeps tokens in memory and calls no Lightroom API: nothing at rest to scan, no call to judge.
+EXPECTED_NOT_PASSED = {
+    "storage.written": "SKIP",
+    "storage.encrypted": "SKIP",
+    "lightroom.api-key": "SKIP",
+    "lightroom.expired": "SKIP",
+}
 
 
 @pytest.fixture(scope="module")

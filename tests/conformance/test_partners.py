@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 
 from conformance.checks import REGISTRY
-from tests.helpers.conformance_runs import ID_TOKEN_IGNORED, SuiteRun, run_conformance
+from tests.helpers.conformance_runs import (
+    ID_TOKEN_IGNORED,
+    LIGHTROOM_NEVER_EXPIRED,
+    SuiteRun,
+    run_conformance,
+)
 
 pytestmark = pytest.mark.browser
 PARTNERS = Path(__file__).parent / "partners"
@@ -31,7 +36,7 @@ PARTNERS = Path(__file__).parent / "partners"
 # None of these apps validates the ID token (ID_TOKEN_IGNORED).
 # app -> every verdict that is not PASS, exactly.
 EXPECTED: dict[str, dict[str, str]] = {
-    "flask_careful": ID_TOKEN_IGNORED,
+    "flask_careful": {**ID_TOKEN_IGNORED, **LIGHTROOM_NEVER_EXPIRED},
     "express_hurried": {
         "pkce.s256": "WARN",
         **ID_TOKEN_IGNORED,
@@ -40,11 +45,17 @@ EXPECTED: dict[str, dict[str, str]] = {
         "refresh.no-storm": "SKIP",
         "refresh.revoked": "SKIP",
         "refresh.concurrent": "SKIP",
+        **LIGHTROOM_NEVER_EXPIRED,
         "logout.revokes": "WARN",
         "storage.encrypted": "FAIL",
         "browser.no-tokens": "FAIL",
     },
-    "starlette_leaky": {**ID_TOKEN_IGNORED, "storage.encrypted": "FAIL", "browser.no-tokens": "FAIL"},
+    "starlette_leaky": {
+        **ID_TOKEN_IGNORED,
+        **LIGHTROOM_NEVER_EXPIRED,
+        "storage.encrypted": "FAIL",
+        "browser.no-tokens": "FAIL",
+    },
 }
 
 # app -> (check, a place its evidence must name): each flaw caught where it is, not by accident.

@@ -19,6 +19,10 @@ ID_TOKEN_IGNORED = {
     "idtoken.nonce": "SKIP",
 }
 
+# An app that refreshes when IMS answers 401, before it calls Lightroom, never sends Lightroom an
+# expired token: there is no 403 4300 to judge its answer to.
+LIGHTROOM_NEVER_EXPIRED = {"lightroom.expired": "SKIP"}
+
 
 @dataclass
 class SuiteRun:
