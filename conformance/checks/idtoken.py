@@ -28,7 +28,7 @@ from conformance.checks.base import (
     skipped,
 )
 from conformance.journeys.observations import Observations
-from conformance.journeys.probes import LoginRun, shows_user
+from conformance.journeys.probes import LoginRun, signed_in_page
 from conformance.model import Severity
 from conformance.scopes import lenient_scopes
 
@@ -61,11 +61,9 @@ TAMPERINGS = (
 
 
 def _signed_in_pages(run: LoginRun, ims_url: str) -> list[str]:
-    # The mock's own login page lists every test user: a page there proves nothing.
-    pages = [
-        p for p in (run.landing, run.profile) if p is not None and not (ims_url and p.url.startswith(ims_url))
+    return [
+        p.url for p in (run.landing, run.profile) if p is not None and signed_in_page(p, run.user, ims_url)
     ]
-    return [p.url for p in pages if shows_user(p, run.user)]
 
 
 def _judge(obs: Observations, tampering: Tampering) -> Judgement:
@@ -115,6 +113,8 @@ def _judge(obs: Observations, tampering: Tampering) -> Judgement:
             seen=f"{flaw}, trusted",
             evidence=evidence,
         )
+    if (why := obs.cannot_tell_signed_in()) is not None:
+        return skipped(f"the app did not use the sign-in's tokens, but {why}", evidence=evidence)
     if shown and not fresh:
         return missed(
             SEVERITY,
@@ -148,7 +148,7 @@ def _register(tampering: Tampering) -> None:
         fix=tampering.fix,
         requirement=f"OIDC Core §3.1.3.7 {tampering.rule}",
         description=f"A sign-in with an ID token {tampering.flaw} does not sign the user in.",
-        probes=(f"idtoken-{tampering.how}",),
+        probes=("login", f"idtoken-{tampering.how}"),
     )(judge)
 
 

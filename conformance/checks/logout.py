@@ -59,13 +59,15 @@ def revoke_on_logout(obs: Observations) -> Judgement:
     fix="Sign out only on a POST that carries a CSRF token (or checks Origin); never on a GET.",
     requirement="OWASP CSRF Prevention: state-changing requests are not GETs and carry a token (logout CSRF)",
     description="Another site cannot sign the user out: the logout URL sent as an image, or as a link followed from another site, leaves the user signed in.",
-    probes=("logout-csrf",),
+    probes=("login", "logout-csrf"),
 )
 def refuse_a_cross_site_logout(obs: Observations) -> Judgement:
     harness = obs.harness
     if harness is not None and harness.partner.logout is None:
         return skipped("the partner description declares no logout")
     result: CrossSiteLogout = obs.get("logout-csrf")
+    if (why := obs.cannot_tell_signed_in()) is not None:
+        return skipped(why)
     if result.login.error and not result.attempts:
         return errored(f"the sign-in or the logout control did not work: {result.login.error}")
     if result.unresolved:

@@ -299,7 +299,7 @@ def _signed_in(run: LoginRun) -> bool:
     fix="Refresh once per user at a time (a lock, or a single in-flight refresh others wait for), and let waiting requests use its result.",
     requirement="RFC 9700 §4.14.2 (a rotated refresh token presented twice revokes the grant); IMS rotates refresh tokens",
     description=f"With the access token expired, {TABS} tabs loading the token-needing page at once cause one refresh, and every tab ends signed in.",
-    probes=("refresh-concurrent",),
+    probes=("login", "refresh-concurrent"),
 )
 def refresh_once_for_many_tabs(obs: Observations) -> Judgement:
     result: ConcurrentRefresh = obs.get("refresh-concurrent")
@@ -341,6 +341,8 @@ def refresh_once_for_many_tabs(obs: Observations) -> Judgement:
             seen=f"{len(refreshes)} refresh request(s); tab(s) {', '.join(map(str, out)) or 'none'} not signed in",
             evidence=evidence,
         )
+    if (why := obs.cannot_tell_signed_in()) is not None:
+        return skipped(why, evidence=evidence)
     if out:
         return failed(
             f"tab(s) {', '.join(map(str, out))} of {len(result.tabs)} did not end signed in",

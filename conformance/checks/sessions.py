@@ -30,6 +30,8 @@ def _names(cookies: list[dict[str, Any]]) -> str:
 def _signed_in(obs: Observations) -> tuple[SessionRun, Judgement | None]:
     """The run, or why it cannot be judged: the victim's sign-in must have worked."""
     run: SessionRun = obs.get("sessions")
+    if (why := obs.cannot_tell_signed_in()) is not None:
+        return run, skipped(why)
     login = run.login
     if login is None:
         return run, errored("the sign-in never started")
@@ -47,11 +49,11 @@ def _signed_in(obs: Observations) -> tuple[SessionRun, Judgement | None]:
     fix="Start a new session (a new id) when the user signs in, and end the one from before.",
     requirement="OWASP Session Management: renew the session id after authentication (session fixation, CWE-384)",
     description="Cookies an attacker got from the app before sign-in and planted in the victim's browser do not open the signed-in page after it.",
-    probes=("sessions",),
+    probes=("login", "sessions"),
 )
 def renew_the_session_at_sign_in(obs: Observations) -> Judgement:
     run, unjudged = _signed_in(obs)
-    if not run.planted:
+    if not run.planted and unjudged is None:
         return skipped("the app set no cookie before the sign-in, so there was no session to plant")
     if unjudged is not None:
         return unjudged
@@ -115,7 +117,7 @@ def _flaws(cookie: dict[str, Any], set_cookie: str | None, https: bool) -> list[
     fix="Set the session cookie with HttpOnly, SameSite=Lax (or Strict) and, on https, Secure.",
     requirement="RFC 6265bis §4.1.2 (HttpOnly, Secure, SameSite); OWASP Session Management (cookie attributes)",
     description="The cookies that carry the signed-in session are HttpOnly, SameSite Lax or Strict, and Secure on https.",
-    probes=("sessions",),
+    probes=("login", "sessions"),
 )
 def protect_the_session_cookie(obs: Observations) -> Judgement:
     run, unjudged = _signed_in(obs)

@@ -122,6 +122,17 @@ class Observations:
         """The mock's URL as the browser reaches it (prefilled: `extra["ims_url"]`)."""
         return self.harness.ims_url if self.harness is not None else str(self.extra.get("ims_url", ""))
 
+    def cannot_tell_signed_in(self) -> str | None:
+        """Why the suite cannot tell this app's signed-in page from a signed-out one, or None: a
+        page shows the signed-in user, as the standard sign-in's after_login page must."""
+        login = self.login
+        if login.profile is not None and probes.signed_in_page(login.profile, login.user, self.ims_url()):
+            return None
+        return (
+            "after the standard sign-in, the after_login page did not show the user (see profile.shown), "
+            "so the suite cannot tell a signed-in page from a signed-out one"
+        )
+
     def has(self, name: str) -> bool:
         return name in self._results
 

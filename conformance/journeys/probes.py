@@ -667,7 +667,7 @@ def _after_login_with(
 
 def signed_in_page(page: PageVisit | None, user: TestUser, ims_url: str) -> bool:
     """The page is the partner's and shows the user (the mock's login page lists every user)."""
-    return page is not None and not page.url.startswith(ims_url) and shows_user(page, user)
+    return page is not None and not (ims_url and page.url.startswith(ims_url)) and shows_user(page, user)
 
 
 def sessions(harness: Harness, browser: Browser) -> SessionRun:

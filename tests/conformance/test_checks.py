@@ -586,7 +586,7 @@ def tampered_login(*after: dict[str, Any], shown: bool, auth: dict[str, Any] | N
 
 def idtoken_verdict(run: LoginRun, check_id: str = "idtoken.audience") -> Verdict:
     how = {"idtoken.audience": "audience", "idtoken.nonce": "nonce"}[check_id]
-    return judge(check_id, **{f"idtoken_{how}": run})
+    return judge(check_id, login=login_run(), **{f"idtoken_{how}": run})
 
 
 def test_an_app_that_refuses_the_tampered_sign_in_passes() -> None:

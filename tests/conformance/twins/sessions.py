@@ -3,8 +3,6 @@ to scripts, or any site can end it."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -12,26 +10,16 @@ from starlette.types import ASGIApp
 
 from reference_client.config import Settings
 from reference_client.endpoints import components
-from reference_client.sessions import COOKIE_NAME, SESSION_LIFETIME_S, Session, SessionStore
+from reference_client.sessions import COOKIE_NAME, Session, SessionStore
 from tests.conformance.twins.assembly import app_of, standard
 from tests.conformance.twins.registry import twin
+from tests.conformance.twins.states import SessionKeptAtSignIn
 
 
 def _with_sessions(settings: Settings, kind: type[SessionStore]) -> ASGIApp:
     parts = standard(settings)
     parts.sessions = kind(parts.database, parts.clock, secure_cookies=settings.secure_cookies)
     return app_of(settings, parts)
-
-
-class KeepTheSessionAtSignIn(SessionStore):
-    async def sign_in(self, previous: Session | None, user_id: str) -> Session:
-        if previous is None:
-            return await self.create(user_id)
-        expires_ms = self.clock.now_ms() + SESSION_LIFETIME_S * 1000
-        self.database.execute(
-            "UPDATE sessions SET user_id=?, expires_ms=? WHERE id_hash=?", (user_id, expires_ms, previous.key)
-        )
-        return dataclasses.replace(previous, user_id=user_id, expires_ms=expires_ms)
 
 
 class ScriptReadableCookie(SessionStore):
@@ -41,7 +29,7 @@ class ScriptReadableCookie(SessionStore):
 
 @twin("session-fixed", breaks="session.fixation", flaw="keeps the pre-sign-in session id and signs it in")
 def session_fixed(settings: Settings) -> ASGIApp:
-    return _with_sessions(settings, KeepTheSessionAtSignIn)
+    return _with_sessions(settings, SessionKeptAtSignIn)
 
 
 @twin(
