@@ -208,18 +208,32 @@ class App(BaseHTTPRequestHandler):
     def call_with_refresh(self, session: dict[str, Any], call: Any) -> Any:
         """The call's answer; on 401/403 refresh once (rotating the refresh token) and retry.
         None when the user must sign in again."""
-        status, body = call(session["tokens"]["access_token"])
+        used = session["tokens"]["access_token"]
+        status, body = call(used)
         if status == 200:
             return body
         if status not in (401, 403):
             raise ImsFailed(f"the call answered {status}")
-        if not self.refresh(session):
+        if not self.refresh(session, used):
             return None
         status, body = call(session["tokens"]["access_token"])
         return body if status == 200 else None
 
-    def refresh(self, session: dict[str, Any]) -> bool:
-        refresh_token = session["tokens"].get("refresh_token")
+    def refresh(self, session: dict[str, Any], used: str) -> bool:
+        """One refresh at a time per session: a request that waited finds the tokens the first
+        one got (IMS rotates the refresh token; presenting it twice revokes the grant)."""
+        with LOCK:
+            lock = session.setdefault("refresh_lock", threading.Lock())
+        with lock:
+            tokens = session.get("tokens")
+            if tokens is None:
+                return False
+            if tokens["access_token"] != used:
+                return True  # refreshed by another request while this one waited
+            return self._refresh(session, tokens)
+
+    def _refresh(self, session: dict[str, Any], current: dict[str, Any]) -> bool:
+        refresh_token = current.get("refresh_token")
         if not refresh_token:
             session.pop("tokens", None)
             return False
