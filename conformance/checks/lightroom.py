@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks.base import Judgement, check, failed, journal_evidence, passed, skipped
+from conformance.checks.refresh import no_refresh_token
 from conformance.journeys.observations import Observations
 from conformance.journeys.probes import RefreshRun
 from conformance.model import Severity
@@ -70,9 +71,15 @@ def send_the_api_key(obs: Observations) -> Judgement:
 )
 def refresh_on_lightroom_4300(obs: Observations) -> Judgement:
     refresh: RefreshRun = obs.refresh
+    if (missing := no_refresh_token(obs, refresh.login)) is not None:
+        return missing
     visit = next((v for v in refresh.visits if _expired(v.journal)), None)
     if visit is None:
         return skipped("Lightroom never answered the app 403 4300: it made no call with an expired token")
+    if not any(v.refreshes for v in refresh.visits):
+        return skipped(
+            "the app never refreshed after the expiry, for IMS or Lightroom (see refresh.on-expiry)"
+        )
     journal = visit.journal
     expired = _expired(journal)[0]
     evidence = [

@@ -133,8 +133,15 @@ def test_an_app_that_exits_makes_every_later_probe_an_error_with_its_status(
 def test_an_app_that_ignores_sigterm_leaves_no_process_behind(judged: dict[str, Future[Judged]]) -> None:
     outcome = judged["ignore-sigterm"].result()
     not_passed = {k: v for k, v in outcome.run.verdicts.items() if v != "PASS"}
-    # It declares no storage, and takes the user from userinfo without validating the ID token.
-    allowed = {"storage.written", "storage.encrypted", *ID_TOKEN_IGNORED, *LIGHTROOM_NEVER_EXPIRED}
+    # It declares no storage, takes the user from userinfo without validating the ID token, and
+    # calls no Lightroom API.
+    allowed = {
+        "storage.written",
+        "storage.encrypted",
+        *ID_TOKEN_IGNORED,
+        "lightroom.api-key",
+        *LIGHTROOM_NEVER_EXPIRED,
+    }
     assert set(not_passed) <= allowed, not_passed
     worker = int((outcome.run.report / "partner-work" / "worker.pid").read_text().strip())
     assert not alive(worker)
