@@ -53,10 +53,10 @@ def _signed_in(obs: Observations) -> tuple[SessionRun, Judgement | None]:
 )
 def renew_the_session_at_sign_in(obs: Observations) -> Judgement:
     run, unjudged = _signed_in(obs)
-    if not run.planted and unjudged is None:
-        return skipped("the app set no cookie before the sign-in, so there was no session to plant")
     if unjudged is not None:
         return unjudged
+    if not run.planted:
+        return skipped("the app set no cookie before the sign-in, so there was no session to plant")
     page = run.with_planted
     changed = sorted(
         str(c["name"])

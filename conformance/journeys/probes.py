@@ -80,13 +80,7 @@ class ForgedCallback:
         ]
 
     def shows_attacker(self, ims_url: str = "") -> bool:
-        # The mock's own login page lists every test user, the attacker included: it proves nothing.
-        pages = [
-            p
-            for p in (self.landing, self.profile)
-            if p is not None and not (ims_url and p.url.startswith(ims_url))
-        ]
-        return any(shows_user(p, ATTACKER) for p in pages)
+        return any(signed_in_page(p, ATTACKER, ims_url) for p in (self.landing, self.profile))
 
 
 @dataclass
@@ -666,7 +660,8 @@ def _after_login_with(
 
 
 def signed_in_page(page: PageVisit | None, user: TestUser, ims_url: str) -> bool:
-    """The page is the partner's and shows the user (the mock's login page lists every user)."""
+    """The page is the partner's and shows the user: the mock's own login page lists every
+    test user, so a page there proves nothing."""
     return page is not None and not (ims_url and page.url.startswith(ims_url)) and shows_user(page, user)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.types import ASGIApp
@@ -13,7 +14,7 @@ from tests.conformance.twins.assembly import app_of, standard
 from tests.conformance.twins.registry import twin
 
 
-def _with_validator(settings: Settings, kind: type[IdTokenValidator]) -> ASGIApp:
+def _with_validator(settings: Settings, *, kind: type[IdTokenValidator]) -> ASGIApp:
     parts = standard(settings)
     parts.id_tokens = kind(parts.ims)
     return app_of(settings, parts)
@@ -34,28 +35,21 @@ class NonceIgnored(IdTokenValidator):
         pass
 
 
-@twin(
-    "id-token-unsigned", breaks="idtoken.signature", flaw="reads the ID token without verifying its signature"
-)
-def id_token_unsigned(settings: Settings) -> ASGIApp:
-    return _with_validator(settings, _without("signature"))
-
-
-@twin("id-token-any-audience", breaks="idtoken.audience", flaw="accepts an ID token issued to another client")
-def id_token_any_audience(settings: Settings) -> ASGIApp:
-    return _with_validator(settings, _without("aud"))
-
-
-@twin("id-token-any-issuer", breaks="idtoken.issuer", flaw="accepts an ID token from another issuer")
-def id_token_any_issuer(settings: Settings) -> ASGIApp:
-    return _with_validator(settings, _without("iss"))
-
-
-@twin("id-token-expired-accepted", breaks="idtoken.expiry", flaw="accepts an ID token that has expired")
-def id_token_expired_accepted(settings: Settings) -> ASGIApp:
-    return _with_validator(settings, _without("exp"))
-
-
-@twin("id-token-nonce-ignored", breaks="idtoken.nonce", flaw="accepts an ID token whatever its nonce")
-def id_token_nonce_ignored(settings: Settings) -> ASGIApp:
-    return _with_validator(settings, NonceIgnored)
+for _name, _check, _kind, _flaw in (
+    (
+        "id-token-unsigned",
+        "idtoken.signature",
+        _without("signature"),
+        "reads the ID token without verifying its signature",
+    ),
+    (
+        "id-token-any-audience",
+        "idtoken.audience",
+        _without("aud"),
+        "accepts an ID token issued to another client",
+    ),
+    ("id-token-any-issuer", "idtoken.issuer", _without("iss"), "accepts an ID token from another issuer"),
+    ("id-token-expired-accepted", "idtoken.expiry", _without("exp"), "accepts an ID token that has expired"),
+    ("id-token-nonce-ignored", "idtoken.nonce", NonceIgnored, "accepts an ID token whatever its nonce"),
+):
+    twin(_name, breaks=_check, flaw=_flaw)(functools.partial(_with_validator, kind=_kind))
